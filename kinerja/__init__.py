@@ -1,0 +1,1 @@
+"""Kinerja: command line, process supervisor, settings and clock."""

@@ -1,0 +1,98 @@
+"""Settings, one class per boundary, read from KINERJA_* environment variables at the edges."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _home() -> Path:
+    return HomeSettings().home
+
+
+class HomeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KINERJA_", extra="ignore")
+    home: Path = Path(".kinerja")
+
+
+class DatabaseSettings(BaseSettings):
+    """The application database; SQLite under KINERJA_HOME unless KINERJA_DATABASE_URL is set."""
+
+    model_config = SettingsConfigDict(env_prefix="KINERJA_", extra="ignore")
+    database_url: str = ""
+    home: Path = Path(".kinerja")
+
+    @property
+    def url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'kinerja.db').resolve()}"
+
+
+class SmtpSettings(BaseSettings):
+    """Where the outbox dispatcher sends mail; the default is the development server."""
+
+    model_config = SettingsConfigDict(env_prefix="KINERJA_SMTP_", extra="ignore")
+    host: str = "127.0.0.1"
+    port: int = 8025
+    username: str = ""
+    password: str = ""
+    starttls: bool = False
+    use_tls: bool = False
+    timeout: float = 30.0
+    sender: str = "Kinerja BKPSDM <kinerja@localhost>"
+    #: run the development SMTP server (aiosmtpd, Maildir under KINERJA_HOME/mail) in `kinerja run`
+    dev_server: bool = True
+    batch_size: int = 500
+    max_attempts: int = 6
+    retry_base_seconds: int = 60
+
+
+class PrefectSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KINERJA_PREFECT_", extra="ignore")
+    host: str = "127.0.0.1"
+    port: int = 4200
+    #: an external Prefect API (production); empty means `kinerja run` starts its own server
+    api_url: str = ""
+    #: UI base URL for links from the console; derived from host/port when empty
+    ui_url: str = ""
+    reminder_cron: str = "0 * * * *"
+    dispatch_interval_seconds: int = 60
+    #: the orchestrator re-reads the calendar at least this often
+    orchestrator_poll_seconds: int = 60
+    chunk_size: int = 500
+
+    @property
+    def api(self) -> str:
+        return self.api_url or f"http://{self.host}:{self.port}/api"
+
+    @property
+    def ui(self) -> str:
+        if self.ui_url:
+            return self.ui_url.rstrip("/")
+        return self.api.removesuffix("/api")
+
+
+class ApiSettings(BaseSettings):
+    """The HTTP service: where it listens, how links are signed, language and time zone."""
+
+    model_config = SettingsConfigDict(env_prefix="KINERJA_", extra="ignore")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: public base URL used in emailed links
+    base_url: str = ""
+    #: signs task links and HR sessions; generated under KINERJA_HOME on first start when empty
+    secret_key: str = ""
+    link_ttl_hours: int = 24 * 21
+    language: str = Field(default="id", pattern="^(id|en)$")
+    timezone: str = "Asia/Jakarta"
+    agency_name: str = "Pemerintah Kabupaten Contoh"
+    #: development helpers: the /dev/mailbox page
+    dev: bool = True
+    home: Path = Path(".kinerja")
+
+    @property
+    def public_url(self) -> str:
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")

@@ -1,0 +1,93 @@
+"""Domain vocabularies; values are the official spellings so exports match."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class JenisJabatan(StrEnum):
+    JPT = "JPT"
+    ADMINISTRATOR = "Administrator"
+    PENGAWAS = "Pengawas"
+    PELAKSANA = "Pelaksana"
+    FUNGSIONAL = "Fungsional"
+
+
+class StatusPegawai(StrEnum):
+    PNS = "PNS"
+    PPPK = "PPPK"
+
+
+class CycleStatus(StrEnum):
+    DRAFT = "draft"
+    LAUNCHED = "launched"
+    CLOSED = "closed"
+
+
+class StageCode(StrEnum):
+    PERENCANAAN = "perencanaan"
+
+
+class SkpStatus(StrEnum):
+    DRAF = "draf"
+    DIAJUKAN = "diajukan"
+    DIKEMBALIKAN = "dikembalikan"
+    DISETUJUI = "disetujui"
+
+
+class JenisRhk(StrEnum):
+    UTAMA = "utama"
+    TAMBAHAN = "tambahan"
+
+
+class AspekIki(StrEnum):
+    KUANTITAS = "kuantitas"
+    KUALITAS = "kualitas"
+    WAKTU = "waktu"
+    BIAYA = "biaya"
+
+
+class ArahIki(StrEnum):
+    """Direction of an IKI: higher is better, or lower is better (e.g. cost, complaints)."""
+
+    NAIK = "naik"
+    TURUN = "turun"
+
+
+class JenisIki(StrEnum):
+    KUANTITATIF = "kuantitatif"
+    KUALITATIF = "kualitatif"
+
+
+class NilaiBerakhlak(StrEnum):
+    """The seven BerAKHLAK core values, in their official order."""
+
+    BERORIENTASI_PELAYANAN = "Berorientasi Pelayanan"
+    AKUNTABEL = "Akuntabel"
+    KOMPETEN = "Kompeten"
+    HARMONIS = "Harmonis"
+    LOYAL = "Loyal"
+    ADAPTIF = "Adaptif"
+    KOLABORATIF = "Kolaboratif"
+
+
+class TaskKind(StrEnum):
+    SUSUN_SKP = "susun_skp"  # pegawai drafts and submits the SKP
+    SETUJUI_SKP = "setujui_skp"  # PPK approves or returns subordinates' SKPs
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class OutboxStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    PARKED = "parked"  # kept failing or refused permanently: HR sees and can re-send
+
+
+class HrRole(StrEnum):
+    ADMIN = "admin"
+    AUDITOR = "auditor"

@@ -1,0 +1,50 @@
+"""The yearly cycle, its stage calendar and the reports stage flows leave behind."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.rules.enums import CycleStatus, StageCode
+
+
+class Cycle(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    tahun: int = Field(index=True, unique=True)
+    nama: str = Field(max_length=200)
+    status: CycleStatus = CycleStatus.DRAFT
+    timezone: str = "Asia/Jakarta"
+    #: reminder times relative to a task's due date, in minutes (negative: before)
+    reminder_offsets: list[int] = Field(sa_column=Column(JSON, nullable=False))
+    #: a submitted SKP gets at least this long before its PPK is escalated
+    review_sla_minutes: int = 3 * 1440
+    launched_at: datetime | None = None
+    launch_flow_run_id: str | None = None
+    created_at: datetime
+    version: int = 1
+
+
+class CycleStage(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("cycle_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: int = Field(foreign_key="cycle.id", index=True)
+    code: StageCode
+    opens_at: datetime
+    due_at: datetime
+    approve_due_at: datetime
+    closes_at: datetime
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+    version: int = 1
+
+
+class StageReport(SQLModel, table=True):
+    """What a stage flow found, e.g. who had no approved SKP when planning closed."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: int = Field(foreign_key="cycle.id", index=True)
+    code: str = Field(max_length=60)
+    created_at: datetime
+    data: dict = Field(sa_column=Column(JSON, nullable=False))
