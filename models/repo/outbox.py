@@ -1,0 +1,37 @@
+"""Queue messages in the same transaction as the change that causes them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from models.rules.enums import OutboxStatus
+from models.tables import OutboxMessage
+
+
+def enqueue_messages(*, session: Session, messages: Iterable[dict[str, Any]],
+                     now: datetime) -> int:
+    """Add messages whose key is new; returns how many were added. Does not commit.
+
+    Each dict has key, kind, to_email, context and optionally pegawai_id, language.
+    """
+    batch = {m["key"]: m for m in messages}
+    if not batch:
+        return 0
+    existing: set[str] = set()
+    keys = list(batch)
+    for i in range(0, len(keys), 900):
+        existing.update(session.execute(
+            select(OutboxMessage.key).where(OutboxMessage.key.in_(keys[i:i + 900]))
+        ).scalars())
+    fresh = [m for k, m in batch.items() if k not in existing]
+    session.add_all(OutboxMessage(
+        key=m["key"], kind=m["kind"], to_email=m["to_email"], pegawai_id=m.get("pegawai_id"),
+        language=m.get("language", "id"), context=m["context"], status=OutboxStatus.QUEUED,
+        next_attempt_at=now, created_at=now,
+    ) for m in fresh)
+    return len(fresh)

@@ -1,0 +1,28 @@
+"""Human formatting of dates in the agency's zone, in Indonesian or English."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+BULAN = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
+         "Oktober", "November", "Desember"]
+MONTH = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+         "October", "November", "December"]
+ZONE_ABBR = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
+             "Asia/Jayapura": "WIT"}
+
+
+def format_datetime(at: datetime, tz: str, lang: str = "id") -> str:
+    """'20 Januari 2027 16.00 WIB' / '20 January 2027 16:00 WIB'."""
+    local = at.astimezone(ZoneInfo(tz))
+    zone = ZONE_ABBR.get(tz, local.tzname() or tz)
+    if lang == "en":
+        return f"{local.day} {MONTH[local.month - 1]} {local.year} {local:%H:%M} {zone}"
+    return f"{local.day} {BULAN[local.month - 1]} {local.year} {local:%H.%M} {zone}"
+
+
+def format_date(at: datetime, tz: str, lang: str = "id") -> str:
+    local = at.astimezone(ZoneInfo(tz))
+    months = MONTH if lang == "en" else BULAN
+    return f"{local.day} {months[local.month - 1]} {local.year}"

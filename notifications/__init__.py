@@ -1,0 +1,1 @@
+"""Email: message kinds and their templates, rendering, MIME building, mailers, the dev server."""

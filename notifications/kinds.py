@@ -1,0 +1,38 @@
+"""Every kind of message Kinerja sends, with the context keys its templates may use.
+
+Every context also has: agency_name, nama (the recipient's name), tahun (cycle year) and
+language ('id' or 'en'); dates are already formatted strings in the agency's time zone.
+"""
+
+from __future__ import annotations
+
+COMMON = ("agency_name", "nama", "tahun")
+
+KINDS: dict[str, tuple[str, ...]] = {
+    # planning opened: the pegawai is asked to draft and submit the SKP
+    "undangan_skp": ("link", "due"),
+    # a reminder to the pegawai; n is 1-based, overdue True after the due date
+    "pengingat_skp": ("link", "due", "n", "overdue"),
+    # a subordinate submitted an SKP: the PPK is asked to review
+    "skp_diajukan": ("link", "pegawai_nama", "pegawai_nip", "due"),
+    # reminder to the PPK: `pending` SKPs wait for a decision
+    "pengingat_persetujuan": ("link", "pending", "due", "n", "overdue"),
+    # escalation to the atasan PPK: the PPK has not decided an SKP in time
+    "eskalasi_persetujuan": ("ppk_nama", "ppk_nip", "pegawai_nama", "pegawai_nip", "submitted",
+                             "due"),
+    # the PPK returned the SKP with a comment: fix and resubmit
+    "skp_dikembalikan": ("link", "ppk_nama", "comment", "due"),
+    # the PPK approved the SKP
+    "skp_disetujui": ("link", "ppk_nama"),
+    # a fresh task link, asked for from an expired link page
+    "tautan_baru": ("link", "task_label"),
+    # a subordinate cannot link RHK because the superior has none yet
+    "menunggu_rhk_atasan": ("link", "bawahan_nama"),
+    # planning closed: HR gets the counts; without_approved lists up to 50 "NIP nama (unit)"
+    "laporan_perencanaan": ("console_link", "total", "approved", "without_approved_count",
+                            "without_approved"),
+}
+
+
+def required_keys(kind: str) -> tuple[str, ...]:
+    return COMMON + KINDS[kind]
