@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from models.rules.errors import LinkRejected
 
@@ -62,3 +62,16 @@ def verify(token: str, secret: str, now: datetime, *, allow_expired: bool = Fals
     if claims.expired(now) and not allow_expired:
         raise LinkRejected("expired", *EXPIRED)
     return claims
+
+
+@dataclass(frozen=True)
+class Links:
+    """Makes the signed URL of a task for its person."""
+
+    base_url: str
+    secret: str
+    ttl_hours: int = 24 * 21
+
+    def task(self, task_id: int, pegawai_id: int, now: datetime) -> str:
+        claims = LinkClaims(task_id, pegawai_id, now + timedelta(hours=self.ttl_hours))
+        return f"{self.base_url.rstrip('/')}/t/{sign(claims, self.secret)}"

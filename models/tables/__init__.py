@@ -1,7 +1,7 @@
 """SQLModel tables, split by aggregate. Import from here."""
 
-from models.tables.auth import ApiToken, HrUser
 from models.tables.audit import AuditLog
+from models.tables.auth import ApiToken, HrUser
 from models.tables.cycle import Cycle, CycleStage, StageReport
 from models.tables.org import Pegawai, Unit
 from models.tables.outbox import OutboxMessage

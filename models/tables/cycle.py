@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Column, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 from models.rules.enums import CycleStatus, StageCode
 
@@ -30,7 +30,8 @@ class CycleStage(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("cycle_id", "code"),)
     id: int | None = Field(default=None, primary_key=True)
     cycle_id: int = Field(foreign_key="cycle.id", index=True)
-    code: StageCode
+    # plain text, not a database enum: later stages add codes without an ALTER TYPE
+    code: StageCode = Field(sa_type=AutoString(length=40))
     opens_at: datetime
     due_at: datetime
     approve_due_at: datetime

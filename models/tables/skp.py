@@ -5,10 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 from models.rules.enums import (
-    ArahIki, AspekIki, JenisIki, JenisRhk, NilaiBerakhlak, SkpStatus, TaskKind, TaskStatus,
+    ArahIki,
+    AspekIki,
+    JenisIki,
+    JenisRhk,
+    NilaiBerakhlak,
+    SkpStatus,
+    TaskKind,
+    TaskStatus,
 )
 
 
@@ -75,7 +82,7 @@ class Task(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("cycle_id", "kind", "pegawai_id"),)
     id: int | None = Field(default=None, primary_key=True)
     cycle_id: int = Field(foreign_key="cycle.id", index=True)
-    kind: TaskKind
+    kind: TaskKind = Field(sa_type=AutoString(length=40))  # text: kinds grow with stages
     pegawai_id: int = Field(foreign_key="pegawai.id", index=True)
     status: TaskStatus = TaskStatus.OPEN
     due_at: datetime

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 18:18:40.300298
+Create Date: 2026-11-23 18:21:47.731424
 """
 from alembic import op
 import sqlalchemy as sa
@@ -88,7 +88,7 @@ def upgrade() -> None:
     op.create_table('cyclestage',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('cycle_id', sa.Integer(), nullable=False),
-    sa.Column('code', sa.Enum('PERENCANAAN', name='stagecode'), nullable=False),
+    sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('opens_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('due_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('approve_due_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -187,7 +187,7 @@ def upgrade() -> None:
     op.create_table('task',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('cycle_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('SUSUN_SKP', 'SETUJUI_SKP', name='taskkind'), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('pegawai_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.Enum('OPEN', 'DONE', 'CANCELLED', name='taskstatus'), nullable=False),
     sa.Column('due_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),

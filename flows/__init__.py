@@ -1,0 +1,1 @@
+"""Prefect flows: one per stage transition, the cycle orchestrator, reminders, the outbox."""

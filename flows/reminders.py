@@ -1,0 +1,49 @@
+"""The reminder sweep on a cron schedule: reminders, escalations, late joiners."""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+from sqlalchemy import select
+
+from flows.common import chunks, now_of, runtime
+from models.db import session_scope
+from models.repo import planning
+from models.repo.people import active_pegawai_ids
+from models.repo.reminders import sweep_planning
+from models.rules.enums import CycleStatus, StageCode
+from models.tables import Cycle, CycleStage, Skp
+
+
+@flow(name="kirim-pengingat", flow_run_name="kirim-pengingat")
+def send_reminders(now: str | None = None) -> dict[str, int]:
+    """For every launched cycle with planning open: queue due reminders and escalations."""
+    rt = runtime()
+    at = now_of(rt, now)
+    totals = {"reminders": 0, "escalations": 0, "late_joiners": 0}
+    with session_scope(rt.engine) as s:
+        open_stages = s.execute(select(Cycle, CycleStage).join(
+            CycleStage, CycleStage.cycle_id == Cycle.id).where(
+            Cycle.status == CycleStatus.LAUNCHED, CycleStage.code == StageCode.PERENCANAAN,
+            CycleStage.opened_at.is_not(None), CycleStage.closed_at.is_(None))).tuples().all()
+    for cycle, stage in open_stages:
+        totals["late_joiners"] += _open_for_late_joiners(rt, cycle, stage, at)
+        with session_scope(rt.engine) as s:
+            cycle, stage = s.merge(cycle), s.merge(stage)
+            r = sweep_planning(session=s, cycle=cycle, stage=stage, now=at, mail=rt.mail)
+        totals["reminders"] += r.reminders
+        totals["escalations"] += r.escalations
+    get_run_logger().info("pengingat: %s", totals)
+    return totals
+
+
+def _open_for_late_joiners(rt, cycle, stage, at) -> int:  # type: ignore[no-untyped-def]
+    """Employees imported after planning opened get their SKP draft and invitation too."""
+    with session_scope(rt.engine) as s:
+        have = set(s.execute(select(Skp.pegawai_id).where(Skp.cycle_id == cycle.id)).scalars())
+        missing = [pid for pid in active_pegawai_ids(session=s) if pid not in have]
+    for part in chunks(missing, rt.prefect.chunk_size):
+        with session_scope(rt.engine) as s:
+            planning.open_planning_chunk(session=s, cycle=s.merge(cycle), stage=s.merge(stage),
+                                         pegawai_ids=list(part), now=at, links=rt.links,
+                                         agency=rt.api.agency_name, language=rt.api.language)
+    return len(missing)

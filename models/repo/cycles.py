@@ -1,0 +1,126 @@
+"""Cycles and their stage calendar."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from models.repo.audit import record
+from models.rules import calendar
+from models.rules.enums import CycleStatus, StageCode
+from models.rules.errors import InvalidInput, InvalidTransition
+from models.tables import Cycle, CycleStage
+
+
+class NotFound(InvalidInput):
+    """A referenced row does not exist (HTTP 404)."""
+
+
+def get_cycle(*, session: Session, cycle_id: int) -> Cycle:
+    cycle = session.get(Cycle, cycle_id)
+    if cycle is None:
+        raise NotFound(f"Siklus {cycle_id} tidak ditemukan.", f"Cycle {cycle_id} not found.")
+    return cycle
+
+
+def list_cycles(*, session: Session) -> list[Cycle]:
+    return list(session.execute(select(Cycle).order_by(Cycle.tahun.desc())).scalars())
+
+
+def get_stage(*, session: Session, cycle_id: int, code: StageCode) -> CycleStage:
+    stage = session.execute(select(CycleStage).where(
+        CycleStage.cycle_id == cycle_id, CycleStage.code == code)).scalar_one_or_none()
+    if stage is None:
+        raise NotFound(f"Tahap {code} siklus {cycle_id} tidak ditemukan.",
+                       f"Stage {code} of cycle {cycle_id} not found.")
+    return stage
+
+
+def stage_dates(stage: CycleStage) -> calendar.StageDates:
+    return calendar.StageDates(stage.code, stage.opens_at, stage.due_at, stage.approve_due_at,
+                               stage.closes_at)
+
+
+def create_cycle(*, session: Session, tahun: int, now: datetime, actor: str, nama: str = "",
+                 timezone: str = "Asia/Jakarta", planning: calendar.StageDates | None = None,
+                 reminder_offsets: tuple[int, ...] = calendar.DEFAULT_REMINDER_OFFSETS_MINUTES,
+                 review_sla_minutes: int = calendar.DEFAULT_REVIEW_SLA_MINUTES) -> Cycle:
+    """A new cycle in draft with the default (or given) planning calendar."""
+    if not 2000 <= tahun <= 2100:
+        raise InvalidInput(f"Tahun {tahun} tidak valid.", f"Year {tahun} is not valid.")
+    if session.execute(select(Cycle.id).where(Cycle.tahun == tahun)).first():
+        raise InvalidInput(f"Siklus tahun {tahun} sudah ada.", f"A {tahun} cycle already exists.")
+    planning = planning or calendar.default_planning(tahun, timezone)
+    calendar.validate(planning)
+    cycle = Cycle(tahun=tahun, nama=nama or f"SKP {tahun}", timezone=timezone,
+                  reminder_offsets=list(reminder_offsets), review_sla_minutes=review_sla_minutes,
+                  created_at=now)
+    session.add(cycle)
+    session.flush()
+    session.add(CycleStage(cycle_id=cycle.id, code=planning.code, opens_at=planning.opens_at,
+                           due_at=planning.due_at, approve_due_at=planning.approve_due_at,
+                           closes_at=planning.closes_at))
+    record(session=session, now=now, actor=actor, action="siklus.buat", entity="cycle",
+           entity_id=cycle.id, after={"tahun": tahun})
+    return cycle
+
+
+def update_stage(*, session: Session, cycle_id: int, dates: calendar.StageDates,
+                 expected_version: int | None, now: datetime, actor: str) -> CycleStage:
+    """Change a stage's dates; flows read them on their next pass, nothing needs a restart."""
+    stage = get_stage(session=session, cycle_id=cycle_id, code=dates.code)
+    if expected_version is not None and stage.version != expected_version:
+        raise InvalidTransition("stage", str(stage.version), str(expected_version),
+                                "Kalender sudah diubah orang lain; muat ulang halaman lalu ulangi.",
+                                "The calendar was changed by someone else; reload and retry.")
+    if stage.opened_at and dates.opens_at != stage.opens_at:
+        raise InvalidTransition("stage", "opened", "reschedule",
+                                "Tahap sudah dibuka; tanggal buka tidak dapat diubah lagi.",
+                                "The stage is already open; its opening date cannot change.")
+    if stage.closed_at:
+        raise InvalidTransition("stage", "closed", "reschedule",
+                                "Tahap sudah ditutup; tanggalnya tidak dapat diubah.",
+                                "The stage is closed; its dates cannot change.")
+    calendar.validate(dates)
+    before = _dates_dict(stage)
+    stage.opens_at, stage.due_at = dates.opens_at, dates.due_at
+    stage.approve_due_at, stage.closes_at = dates.approve_due_at, dates.closes_at
+    stage.version += 1
+    session.add(stage)
+    record(session=session, now=now, actor=actor, action="kalender.ubah", entity="cycle_stage",
+           entity_id=stage.id, before=before, after=_dates_dict(stage))
+    return stage
+
+
+def update_reminders(*, session: Session, cycle_id: int, offsets: tuple[int, ...],
+                     review_sla_minutes: int, now: datetime, actor: str) -> Cycle:
+    cycle = get_cycle(session=session, cycle_id=cycle_id)
+    if review_sla_minutes < 0:
+        raise InvalidInput("SLA persetujuan tidak boleh negatif.", "Review SLA must be >= 0.")
+    before = {"reminder_offsets": cycle.reminder_offsets, "sla": cycle.review_sla_minutes}
+    cycle.reminder_offsets, cycle.review_sla_minutes = list(offsets), review_sla_minutes
+    cycle.version += 1
+    session.add(cycle)
+    record(session=session, now=now, actor=actor, action="pengingat.ubah", entity="cycle",
+           entity_id=cycle.id, before=before,
+           after={"reminder_offsets": list(offsets), "sla": review_sla_minutes})
+    return cycle
+
+
+def mark_launched(*, session: Session, cycle: Cycle, flow_run_id: str, now: datetime,
+                  actor: str) -> Cycle:
+    if cycle.status != CycleStatus.DRAFT:
+        return cycle
+    cycle.status, cycle.launched_at, cycle.launch_flow_run_id = (
+        CycleStatus.LAUNCHED, now, flow_run_id)
+    session.add(cycle)
+    record(session=session, now=now, actor=actor, action="siklus.luncurkan", entity="cycle",
+           entity_id=cycle.id, after={"flow_run_id": flow_run_id})
+    return cycle
+
+
+def _dates_dict(stage: CycleStage) -> dict[str, str]:
+    return {k: getattr(stage, k).isoformat() for k in
+            ("opens_at", "due_at", "approve_due_at", "closes_at")}

@@ -1,0 +1,127 @@
+"""The planning stage in bulk: open it for a chunk of employees, and close it with a report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from models.repo.outbox import enqueue_messages
+from models.repo.people import hr_admin_emails, pegawai_by_id, subordinate_counts, unit_names
+from models.rules.enums import NilaiBerakhlak, SkpStatus, TaskKind, TaskStatus
+from models.rules.texts import format_datetime
+from models.rules.tokens import Links
+from models.tables import Cycle, CycleStage, Perilaku, Skp, StageReport, Task
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    skp_created: int
+    tasks_created: int
+    emails_queued: int
+
+
+def base_context(cycle: Cycle, nama: str, agency: str) -> dict[str, object]:
+    return {"agency_name": agency, "nama": nama, "tahun": cycle.tahun}
+
+
+def open_planning_chunk(*, session: Session, cycle: Cycle, stage: CycleStage,
+                        pegawai_ids: list[int], now: datetime, links: Links, agency: str,
+                        language: str = "id") -> ChunkResult:
+    """Create what is missing for these employees: SKP draft, tasks, invitation. Idempotent."""
+    people = pegawai_by_id(session=session, ids=pegawai_ids)
+    have_skp = set(session.execute(select(Skp.pegawai_id).where(
+        Skp.cycle_id == cycle.id, Skp.pegawai_id.in_(pegawai_ids))).scalars())
+    new_skp = [Skp(cycle_id=cycle.id, pegawai_id=pid, created_at=now, updated_at=now)
+               for pid in pegawai_ids if pid not in have_skp and pid in people]
+    session.add_all(new_skp)
+    session.flush()
+    session.add_all(Perilaku(skp_id=s.id, nilai=v) for s in new_skp for v in NilaiBerakhlak)
+    ppk_ids = {pid for pid, n in subordinate_counts(session=session).items() if n}
+    tasks = _ensure_tasks(session, cycle, stage, pegawai_ids, ppk_ids, now)
+    messages = []
+    for task in tasks:
+        if task.kind != TaskKind.SUSUN_SKP:
+            continue
+        p = people[task.pegawai_id]
+        ctx = base_context(cycle, p.nama, agency) | {
+            "link": links.task(task.id, p.id, now),
+            "due": format_datetime(stage.due_at, cycle.timezone, language)}
+        messages.append({"key": f"invite:{cycle.id}:perencanaan:{p.id}", "kind": "undangan_skp",
+                         "to_email": p.email, "pegawai_id": p.id, "language": language,
+                         "context": ctx})
+    queued = enqueue_messages(session=session, messages=messages, now=now)
+    return ChunkResult(len(new_skp), len(tasks), queued)
+
+
+def _ensure_tasks(session: Session, cycle: Cycle, stage: CycleStage, pegawai_ids: list[int],
+                  ppk_ids: set[int], now: datetime) -> list[Task]:
+    """Missing tasks of these people, created; returns only the new ones."""
+    existing = set(session.execute(select(Task.kind, Task.pegawai_id).where(
+        Task.cycle_id == cycle.id, Task.pegawai_id.in_(pegawai_ids))).tuples())
+    wanted = [(TaskKind.SUSUN_SKP, pid, stage.due_at) for pid in pegawai_ids]
+    wanted += [(TaskKind.SETUJUI_SKP, pid, stage.approve_due_at)
+               for pid in pegawai_ids if pid in ppk_ids]
+    new = [Task(cycle_id=cycle.id, kind=k, pegawai_id=pid, due_at=due, created_at=now)
+           for k, pid, due in wanted if (k, pid) not in existing]
+    session.add_all(new)
+    session.flush()
+    return new
+
+
+def planning_counts(*, session: Session, cycle_id: int, now: datetime) -> list[dict[str, object]]:
+    """Per unit: total, draf, diajukan, dikembalikan, disetujui, overdue (not yet submitted)."""
+    from models.tables import Pegawai
+
+    stage_due = session.execute(select(CycleStage.due_at).where(
+        CycleStage.cycle_id == cycle_id)).scalar_one()
+    rows = session.execute(select(Pegawai.unit_id, Skp.status).join(
+        Skp, Skp.pegawai_id == Pegawai.id).where(Skp.cycle_id == cycle_id))
+    counts: dict[int, Counter[str]] = {}
+    for unit_id, status in rows:
+        c = counts.setdefault(unit_id, Counter())
+        c["total"] += 1
+        c[str(status)] += 1
+        if status in (SkpStatus.DRAF, SkpStatus.DIKEMBALIKAN) and now > stage_due:
+            c["terlambat"] += 1
+    names = unit_names(session=session)
+    return [{"unit_id": uid, "unit": names.get(uid, "?"), "total": c["total"],
+             **{s.value: c[s.value] for s in SkpStatus}, "terlambat": c["terlambat"]}
+            for uid, c in sorted(counts.items(), key=lambda kv: names.get(kv[0], ""))]
+
+
+def close_planning(*, session: Session, cycle: Cycle, stage: CycleStage, now: datetime,
+                   console_link: str, agency: str, language: str = "id") -> StageReport:
+    """Record who has no approved SKP, tell HR, and mark the stage closed. Idempotent."""
+    done = session.execute(select(StageReport).where(
+        StageReport.cycle_id == cycle.id, StageReport.code == "perencanaan.tutup")).scalar()
+    if done is not None:
+        return done
+    pending = list(session.execute(select(Skp.pegawai_id, Skp.status).where(
+        Skp.cycle_id == cycle.id, Skp.status != SkpStatus.DISETUJUI)).tuples())
+    total = session.execute(select(Skp.id).where(Skp.cycle_id == cycle.id)).all()
+    people = pegawai_by_id(session=session, ids=[pid for pid, _ in pending])
+    units = unit_names(session=session)
+    listed = sorted(pending, key=lambda r: (units.get(people[r[0]].unit_id, ""), people[r[0]].nama))
+    data = {"total": len(total), "approved": len(total) - len(pending),
+            "without_approved": [{"pegawai_id": pid, "status": str(st)} for pid, st in listed],
+            "per_unit": planning_counts(session=session, cycle_id=cycle.id, now=now)}
+    report = StageReport(cycle_id=cycle.id, code="perencanaan.tutup", created_at=now, data=data)
+    session.add(report)
+    stage.closed_at = now
+    session.add(stage)
+    session.execute(Task.__table__.update().where(
+        Task.cycle_id == cycle.id, Task.status == TaskStatus.OPEN).values(status=TaskStatus.CANCELLED))
+    lines = [f"{people[pid].nip} {people[pid].nama} ({units.get(people[pid].unit_id, '')})"
+             for pid, _ in listed[:50]]
+    enqueue_messages(session=session, now=now, messages=[{
+        "key": f"report:{cycle.id}:perencanaan:{email}", "kind": "laporan_perencanaan",
+        "to_email": email, "language": language,
+        "context": base_context(cycle, nama, agency) | {
+            "console_link": console_link, "total": data["total"], "approved": data["approved"],
+            "without_approved_count": len(pending), "without_approved": lines}}
+        for nama, email in hr_admin_emails(session=session)])
+    return report

@@ -1,0 +1,348 @@
+"""What people do to an SKP through their task links: edit, submit, approve, return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from models.repo.outbox import enqueue_messages
+from models.rules import skp as rules
+from models.rules.enums import (
+    ArahIki,
+    AspekIki,
+    JenisIki,
+    JenisJabatan,
+    JenisRhk,
+    NilaiBerakhlak,
+    SkpStatus,
+    TaskKind,
+    TaskStatus,
+)
+from models.rules.errors import InvalidInput, InvalidTransition
+from models.rules.texts import format_datetime
+from models.rules.tokens import Links
+from models.tables import Cycle, CycleStage, Iki, Pegawai, Perilaku, Rhk, Skp, SkpEvent, Task
+
+
+@dataclass
+class SkpView:
+    skp: Skp
+    pegawai: Pegawai
+    atasan: Pegawai | None
+    rhk: list[Rhk]
+    iki: dict[int, list[Iki]]
+    perilaku: list[Perilaku]
+    atasan_skp: Skp | None = None
+    atasan_rhk: list[Rhk] = field(default_factory=list)
+    events: list[SkpEvent] = field(default_factory=list)
+
+    @property
+    def cascade(self) -> rules.CascadeContext:
+        needs = self.atasan is not None and self.pegawai.jenis_jabatan != JenisJabatan.JPT
+        return rules.CascadeContext(needs, self.atasan.nama if self.atasan else "",
+                                    frozenset(r.id for r in self.atasan_rhk))
+
+    def drafts(self) -> list[rules.RhkDraft]:
+        return [rules.RhkDraft(r.jenis, r.uraian, r.intervensi_rhk_id, tuple(
+            rules.IkiDraft(i.indikator, i.target, i.satuan) for i in self.iki.get(r.id, [])))
+            for r in self.rhk]
+
+
+def skp_of(*, session: Session, cycle_id: int, pegawai_id: int) -> Skp | None:
+    return session.execute(select(Skp).where(
+        Skp.cycle_id == cycle_id, Skp.pegawai_id == pegawai_id)).scalar_one_or_none()
+
+
+def load_view(*, session: Session, skp: Skp) -> SkpView:
+    pegawai = session.get(Pegawai, skp.pegawai_id)
+    atasan = session.get(Pegawai, pegawai.atasan_id) if pegawai.atasan_id else None
+    rhk = _rhk_of(session, skp.id)
+    iki: dict[int, list[Iki]] = {}
+    if rhk:
+        for i in session.execute(select(Iki).where(Iki.rhk_id.in_([r.id for r in rhk]))
+                                 .order_by(Iki.id)).scalars():
+            iki.setdefault(i.rhk_id, []).append(i)
+    order = {v: n for n, v in enumerate(NilaiBerakhlak)}
+    perilaku = sorted(session.execute(select(Perilaku).where(Perilaku.skp_id == skp.id))
+                      .scalars(), key=lambda p: order[p.nilai])
+    view = SkpView(skp, pegawai, atasan, rhk, iki, perilaku)
+    if atasan:
+        view.atasan_skp = skp_of(session=session, cycle_id=skp.cycle_id, pegawai_id=atasan.id)
+        view.atasan_rhk = _rhk_of(session, view.atasan_skp.id) if view.atasan_skp else []
+    view.events = list(session.execute(select(SkpEvent).where(SkpEvent.skp_id == skp.id)
+                                       .order_by(SkpEvent.id)).scalars())
+    return view
+
+
+def _rhk_of(session: Session, skp_id: int) -> list[Rhk]:
+    return list(session.execute(select(Rhk).where(Rhk.skp_id == skp_id)
+                                .order_by(Rhk.jenis, Rhk.urutan, Rhk.id)).scalars())
+
+
+def _check_version(skp: Skp, expected: int | None) -> None:
+    if expected is not None and expected != skp.version:
+        raise InvalidTransition("skp", str(skp.version), str(expected),
+                                "SKP ini baru saja diubah (oleh Anda di tab lain atau oleh PPK). "
+                                f"Status sekarang: {rules.STATUS_LABEL_ID[skp.status]}. Muat ulang "
+                                "halaman lalu ulangi.",
+                                "This SKP was just changed elsewhere. It is now "
+                                f"'{rules.STATUS_LABEL_EN[skp.status]}'. Reload and retry.")
+
+
+def _touch(session: Session, skp: Skp, now: datetime, actor_id: int | None, action: str,
+           comment: str | None = None) -> None:
+    skp.version += 1
+    skp.updated_at = now
+    session.add(skp)
+    session.add(SkpEvent(skp_id=skp.id, at=now, actor_id=actor_id, action=action, comment=comment))
+
+
+def _text(value: str, name_id: str, name_en: str, limit: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InvalidInput(f"{name_id} wajib diisi.", f"{name_en} is required.")
+    if len(value) > limit:
+        raise InvalidInput(f"{name_id} terlalu panjang (maks. {limit} karakter).",
+                           f"{name_en} is too long (max {limit} characters).")
+    return value
+
+
+@dataclass(frozen=True)
+class IkiInput:
+    indikator: str
+    target: str
+    satuan: str
+    aspek: str = AspekIki.KUANTITAS.value
+    jenis: str = JenisIki.KUANTITATIF.value
+    arah: str = ArahIki.NAIK.value
+
+    def build(self, rhk_id: int) -> Iki:
+        try:
+            aspek, jenis, arah = AspekIki(self.aspek), JenisIki(self.jenis), ArahIki(self.arah)
+        except ValueError:
+            raise InvalidInput("Aspek, jenis atau arah IKI tidak dikenali.",
+                               "Unknown IKI aspect, type or direction.") from None
+        return Iki(rhk_id=rhk_id, indikator=_text(self.indikator, "Indikator", "Indicator", 1000),
+                   target=_text(self.target, "Target", "Target", 200),
+                   satuan=_text(self.satuan, "Satuan", "Unit", 100), aspek=aspek, jenis=jenis,
+                   arah=arah)
+
+
+def add_rhk(*, session: Session, view: SkpView, jenis: str, uraian: str,
+            intervensi_rhk_id: int | None, iki: IkiInput | None, now: datetime,
+            expected_version: int | None = None) -> Rhk:
+    """Add an RHK (and optionally its first IKI) to an editable SKP."""
+    skp = view.skp
+    rules.ensure_editable(skp.status)
+    _check_version(skp, expected_version)
+    try:
+        jenis_rhk = JenisRhk(jenis)
+    except ValueError:
+        raise InvalidInput("Jenis RHK harus utama atau tambahan.",
+                           "RHK type must be utama or tambahan.") from None
+    if intervensi_rhk_id is not None and intervensi_rhk_id not in {r.id for r in view.atasan_rhk}:
+        raise InvalidInput("RHK atasan yang dipilih tidak ditemukan pada SKP atasan Anda.",
+                           "The chosen superior RHK is not on your superior's SKP.")
+    rhk = Rhk(skp_id=skp.id, jenis=jenis_rhk, uraian=_text(uraian, "Uraian RHK", "RHK", 1000),
+              intervensi_rhk_id=intervensi_rhk_id, urutan=len(view.rhk) + 1)
+    session.add(rhk)
+    session.flush()
+    if iki is not None:
+        session.add(iki.build(rhk.id))
+    _touch(session, skp, now, skp.pegawai_id, "rhk.tambah")
+    return rhk
+
+
+def delete_rhk(*, session: Session, view: SkpView, rhk_id: int, now: datetime) -> None:
+    """Remove an RHK; refused while a subordinate's RHK is linked to it."""
+    rules.ensure_editable(view.skp.status)
+    rhk = next((r for r in view.rhk if r.id == rhk_id), None)
+    if rhk is None:
+        raise InvalidInput("RHK tidak ditemukan pada SKP ini.", "RHK not found on this SKP.")
+    linked = session.execute(select(func.count()).select_from(Rhk).where(
+        Rhk.intervensi_rhk_id == rhk_id)).scalar_one()
+    if linked:
+        raise InvalidTransition("rhk", "linked", "delete",
+                                f"RHK ini dirujuk oleh {linked} RHK bawahan; minta bawahan "
+                                "mengubah kaitannya dahulu, atau ubah uraiannya saja.",
+                                f"{linked} subordinate RHK are linked to this RHK; ask them to "
+                                "re-link first.")
+    session.execute(Iki.__table__.delete().where(Iki.rhk_id == rhk_id))
+    session.delete(rhk)
+    _touch(session, view.skp, now, view.skp.pegawai_id, "rhk.hapus")
+
+
+def add_iki(*, session: Session, view: SkpView, rhk_id: int, iki: IkiInput,
+            now: datetime) -> Iki:
+    rules.ensure_editable(view.skp.status)
+    if rhk_id not in {r.id for r in view.rhk}:
+        raise InvalidInput("RHK tidak ditemukan pada SKP ini.", "RHK not found on this SKP.")
+    row = iki.build(rhk_id)
+    session.add(row)
+    _touch(session, view.skp, now, view.skp.pegawai_id, "iki.tambah")
+    return row
+
+
+def delete_iki(*, session: Session, view: SkpView, iki_id: int, now: datetime) -> None:
+    rules.ensure_editable(view.skp.status)
+    row = next((i for lst in view.iki.values() for i in lst if i.id == iki_id), None)
+    if row is None:
+        raise InvalidInput("IKI tidak ditemukan pada SKP ini.", "IKI not found on this SKP.")
+    session.delete(row)
+    _touch(session, view.skp, now, view.skp.pegawai_id, "iki.hapus")
+
+
+def task_of(*, session: Session, cycle_id: int, kind: TaskKind, pegawai_id: int) -> Task | None:
+    return session.execute(select(Task).where(Task.cycle_id == cycle_id, Task.kind == kind,
+                                              Task.pegawai_id == pegawai_id)).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class Mail:
+    """What actions need to queue email: links, agency name, language."""
+
+    links: Links
+    agency: str
+    language: str = "id"
+
+
+def _ctx(cycle: Cycle, nama: str, mail: Mail) -> dict[str, object]:
+    return {"agency_name": mail.agency, "nama": nama, "tahun": cycle.tahun}
+
+
+def submit(*, session: Session, view: SkpView, now: datetime, mail: Mail,
+           expected_version: int | None = None) -> Skp:
+    """Pegawai submits: checks completeness, notifies the PPK, opens the PPK's task."""
+    skp = view.skp
+    _check_version(skp, expected_version)
+    new_status = rules.next_status(skp.status, "ajukan")
+    rules.check_submit(view.drafts(), view.cascade)
+    skp.status, skp.submitted_at, skp.submissions = new_status, now, skp.submissions + 1
+    skp.return_comment = None
+    _touch(session, skp, now, skp.pegawai_id, "ajukan")
+    cycle, stage = session.get(Cycle, skp.cycle_id), _stage(session, skp.cycle_id)
+    own = task_of(session=session, cycle_id=skp.cycle_id, kind=TaskKind.SUSUN_SKP,
+                  pegawai_id=skp.pegawai_id)
+    if own:
+        own.status, own.done_at = TaskStatus.DONE, now
+        session.add(own)
+    if view.atasan is None:  # nobody above: approval is HR's business (reported at close)
+        return skp
+    review = _ensure_review_task(session, cycle, stage, view.atasan.id, now)
+    enqueue_messages(session=session, now=now, messages=[{
+        "key": f"submitted:{skp.id}:{skp.submissions}", "kind": "skp_diajukan",
+        "to_email": view.atasan.email, "pegawai_id": view.atasan.id, "language": mail.language,
+        "context": _ctx(cycle, view.atasan.nama, mail) | {
+            "link": mail.links.task(review.id, view.atasan.id, now),
+            "pegawai_nama": view.pegawai.nama, "pegawai_nip": view.pegawai.nip,
+            "due": format_datetime(max(stage.approve_due_at, now), cycle.timezone,
+                                   mail.language)}}])
+    return skp
+
+
+def _stage(session: Session, cycle_id: int) -> CycleStage:
+    return session.execute(select(CycleStage).where(CycleStage.cycle_id == cycle_id)).scalar_one()
+
+
+def _ensure_review_task(session: Session, cycle: Cycle, stage: CycleStage, ppk_id: int,
+                        now: datetime) -> Task:
+    task = task_of(session=session, cycle_id=cycle.id, kind=TaskKind.SETUJUI_SKP,
+                   pegawai_id=ppk_id)
+    if task is None:
+        task = Task(cycle_id=cycle.id, kind=TaskKind.SETUJUI_SKP, pegawai_id=ppk_id,
+                    due_at=stage.approve_due_at, created_at=now)
+    task.status, task.done_at = TaskStatus.OPEN, None
+    session.add(task)
+    session.flush()
+    return task
+
+
+def decide(*, session: Session, view: SkpView, ppk: Pegawai, approve: bool, comment: str,
+           now: datetime, mail: Mail, expected_version: int | None = None) -> Skp:
+    """PPK approves, or returns with a comment; the pegawai is told by email either way."""
+    skp = view.skp
+    _check_version(skp, expected_version)
+    new_status = rules.next_status(skp.status, "setujui" if approve else "kembalikan")
+    comment = (comment or "").strip()
+    if not approve and not comment:
+        raise InvalidInput("Tuliskan alasan pengembalian agar pegawai tahu apa yang diperbaiki.",
+                           "Write why the SKP is returned so the employee knows what to fix.")
+    skp.status = new_status
+    if approve:
+        skp.approved_at, skp.approved_by_id = now, ppk.id
+    else:
+        skp.return_comment = comment[:4000]
+    _touch(session, skp, now, ppk.id, "setujui" if approve else "kembalikan", comment or None)
+    cycle, stage = session.get(Cycle, skp.cycle_id), _stage(session, skp.cycle_id)
+    own = task_of(session=session, cycle_id=skp.cycle_id, kind=TaskKind.SUSUN_SKP,
+                  pegawai_id=skp.pegawai_id)
+    if own and not approve:
+        own.status, own.done_at = TaskStatus.OPEN, None
+        session.add(own)
+    ctx = _ctx(cycle, view.pegawai.nama, mail) | {"ppk_nama": ppk.nama,
+                                                   "link": mail.links.task(own.id, skp.pegawai_id, now)}
+    if approve:
+        kind, key = "skp_disetujui", f"approved:{skp.id}"
+    else:
+        kind, key = "skp_dikembalikan", f"returned:{skp.id}:{skp.submissions}"
+        ctx |= {"comment": skp.return_comment,
+                "due": format_datetime(max(stage.due_at, now), cycle.timezone, mail.language)}
+    enqueue_messages(session=session, now=now, messages=[{
+        "key": key, "kind": kind, "to_email": view.pegawai.email, "pegawai_id": skp.pegawai_id,
+        "language": mail.language, "context": ctx}])
+    _close_review_if_done(session, cycle.id, ppk.id, now)
+    return skp
+
+
+def _close_review_if_done(session: Session, cycle_id: int, ppk_id: int, now: datetime) -> None:
+    waiting = session.execute(select(func.count()).select_from(Skp).join(
+        Pegawai, Pegawai.id == Skp.pegawai_id).where(
+        Skp.cycle_id == cycle_id, Pegawai.atasan_id == ppk_id,
+        Skp.status != SkpStatus.DISETUJUI)).scalar_one()
+    if waiting == 0:
+        task = task_of(session=session, cycle_id=cycle_id, kind=TaskKind.SETUJUI_SKP,
+                       pegawai_id=ppk_id)
+        if task and task.status == TaskStatus.OPEN:
+            task.status, task.done_at = TaskStatus.DONE, now
+            session.add(task)
+
+
+def set_ekspektasi(*, session: Session, view: SkpView, values: dict[str, str],
+                   now: datetime, ppk_id: int) -> None:
+    """The PPK writes specific expectations per BerAKHLAK value (allowed until approval)."""
+    if view.skp.status == SkpStatus.DISETUJUI:
+        raise rules._wrong_state(view.skp.status, "ubah")
+    for p in view.perilaku:
+        text = (values.get(p.nilai.value) or "").strip()[:1000] or None
+        if text != p.ekspektasi_khusus:
+            p.ekspektasi_khusus = text
+            session.add(p)
+    _touch(session, view.skp, now, ppk_id, "ekspektasi")
+
+
+def notify_cascade_wait(*, session: Session, view: SkpView, now: datetime, mail: Mail) -> bool:
+    """Tell a superior without RHK that a subordinate waits to link to them (once per cycle)."""
+    if not view.cascade.needs_intervensi or view.atasan_rhk or view.atasan is None:
+        return False
+    cycle = session.get(Cycle, view.skp.cycle_id)
+    task = task_of(session=session, cycle_id=cycle.id, kind=TaskKind.SUSUN_SKP,
+                   pegawai_id=view.atasan.id)
+    if task is None:
+        return False
+    return bool(enqueue_messages(session=session, now=now, messages=[{
+        "key": f"cascade-wait:{cycle.id}:{view.atasan.id}", "kind": "menunggu_rhk_atasan",
+        "to_email": view.atasan.email, "pegawai_id": view.atasan.id, "language": mail.language,
+        "context": _ctx(cycle, view.atasan.nama, mail) | {
+            "link": mail.links.task(task.id, view.atasan.id, now),
+            "bawahan_nama": view.pegawai.nama}}]))
+
+
+def subordinates_skp(*, session: Session, cycle_id: int, ppk_id: int) -> list[tuple[Pegawai, Skp]]:
+    """The PPK's current direct subordinates with their SKP in this cycle."""
+    rows = session.execute(select(Pegawai, Skp).join(Skp, Skp.pegawai_id == Pegawai.id).where(
+        Skp.cycle_id == cycle_id, Pegawai.atasan_id == ppk_id, Pegawai.active)
+        .order_by(Pegawai.nama)).tuples()
+    return list(rows)
