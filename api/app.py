@@ -1,0 +1,87 @@
+"""The app factory: create_app(runtime) wires routes, sessions, templates and error mapping."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.middleware.sessions import SessionMiddleware
+
+from api.deps import LoginRequired, lang_of
+from api.launcher import Launcher, OrchestrationUnavailable, PrefectLauncher
+from api.pages import render
+from api.routes import dev, health, hr_api, hr_pages, tasks
+from api.routes.tasks import LinkPageError
+from kinerja.runtime import Runtime, secret_key
+from models.repo.cycles import NotFound
+from models.rules.errors import IncompleteSkp, InvalidInput, InvalidTransition, LinkRejected, RuleError
+
+
+def status_of(exc: RuleError) -> int:
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, InvalidTransition):
+        return 409
+    if isinstance(exc, LinkRejected):
+        return 403
+    if isinstance(exc, IncompleteSkp | InvalidInput):
+        return 422
+    return 400
+
+
+def create_app(rt: Runtime, launcher: Launcher | None = None) -> FastAPI:
+    app = FastAPI(title="Kinerja", version="0.1.0",
+                  description="Siklus kinerja ASN (SKP, PermenPANRB 6/2022): API untuk Pengelola "
+                              "Kinerja dan sistem kepegawaian lain (SIMPEG).")
+    app.state.rt = rt
+    app.state.launcher = launcher or PrefectLauncher(rt.prefect.api)
+    app.add_middleware(SessionMiddleware, secret_key=secret_key(rt.api), session_cookie="kinerja_hr",
+                       same_site="lax", https_only=rt.api.public_url.startswith("https"),
+                       max_age=12 * 3600)
+    for module in (health, hr_api, hr_pages, tasks):
+        app.include_router(module.router)
+    if rt.api.dev:
+        app.include_router(dev.router)
+
+    @app.exception_handler(RuleError)
+    async def rule_error(request: Request, exc: RuleError) -> Response:
+        status = status_of(exc)
+        lang = lang_of(request)
+        if request.url.path.startswith("/api/"):
+            body = {"detail": exc.message(lang), "error": type(exc).__name__}
+            if isinstance(exc, InvalidTransition):
+                body["state"] = exc.current
+            if isinstance(exc, IncompleteSkp):
+                body["problems"] = [p[1] if lang == "en" else p[0] for p in exc.problems]
+            problems = getattr(exc, "problems", None)
+            if problems and not isinstance(exc, IncompleteSkp):
+                body["problems"] = [vars(p) if hasattr(p, "__dict__") else p for p in problems]
+            return JSONResponse(body, status_code=status)
+        return render(request, "error.html", status_code=status, message=exc.message(lang))
+
+    @app.exception_handler(OrchestrationUnavailable)
+    async def no_prefect(request: Request, exc: OrchestrationUnavailable) -> Response:
+        msg_id = ("Orkestrasi (server Prefect) tidak dapat dihubungi; siklus belum diluncurkan. "
+                  "Data tetap aman. Coba lagi setelah server Prefect berjalan.")
+        msg_en = ("Orchestration (the Prefect server) cannot be reached; the cycle was not launched. "
+                  "Nothing was lost. Try again once Prefect is running.")
+        msg = msg_en if lang_of(request) == "en" else msg_id
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": msg, "error": "OrchestrationUnavailable"}, 503,
+                                headers={"Retry-After": "30"})
+        return render(request, "error.html", status_code=503, message=msg)
+
+    @app.exception_handler(LinkPageError)
+    async def bad_link(request: Request, exc: LinkPageError) -> Response:
+        return render(request, "task/link_error.html", status_code=403, reason=exc.exc.reason,
+                      message=exc.exc.message(lang_of(request)),
+                      token=exc.token if exc.exc.reason == "expired" else "")
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(f"/hr/login?next={request.url.path}", status_code=303)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> Response:
+        return RedirectResponse("/hr", status_code=303)
+
+    return app

@@ -1,0 +1,34 @@
+"""Server-rendered pages: one Jinja2 environment (autoescape on), language per request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import StrictUndefined
+
+from api.deps import lang_of
+from models.rules.texts import format_date, format_datetime
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.undefined = StrictUndefined
+
+
+def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
+    lang = lang_of(request)
+    rt = request.app.state.rt
+    tz = rt.api.timezone
+
+    def t(id_text: str, en_text: str) -> str:
+        return en_text if lang == "en" else id_text
+
+    base = {"lang": lang, "t": t, "agency": rt.api.agency_name, "dev": rt.api.dev,
+            "dt": lambda v: format_datetime(v, tz, lang) if v else "-",
+            "d": lambda v: format_date(v, tz, lang) if v else "-", "error": None, "notice": None}
+    response = templates.TemplateResponse(request, name, base | ctx, status_code=status_code)
+    if request.query_params.get("lang") in ("id", "en"):
+        response.set_cookie("lang", request.query_params["lang"], samesite="lax")
+    return response

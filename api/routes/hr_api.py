@@ -1,0 +1,98 @@
+"""The HR JSON API (/api/v1): everything the console does, for other HR systems (SIMPEG)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, UploadFile
+from sqlalchemy import select
+
+from api import services
+from api.deps import CurrentHrApi, RuntimeDep, SessionDep
+from models.importer import import_organisation
+from models.repo.cycles import list_cycles
+from models.repo.people import unit_names
+from models.tables import Pegawai
+
+router = APIRouter(prefix="/api/v1", tags=["hr"])
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+@router.post("/import")
+async def import_org(file: UploadFile, rt: RuntimeDep, session: SessionDep,
+                     user: CurrentHrApi) -> dict[str, int]:
+    """Import the organisation (CSV or XLSX); all-or-nothing, 422 with every problem by row."""
+    data = await file.read(MAX_IMPORT_BYTES + 1)
+    if len(data) > MAX_IMPORT_BYTES:
+        from models.rules.errors import InvalidInput
+        raise InvalidInput("Berkas terlalu besar (maks. 20 MB).", "File too large (max 20 MB).")
+    result = import_organisation(session=session, data=data, filename=file.filename or "",
+                                 now=rt.clock.now(), actor=f"hr:{user.username}")
+    return {"added": result.added, "updated": result.updated, "unchanged": result.unchanged}
+
+
+@router.get("/pegawai")
+def list_pegawai(session: SessionDep, user: CurrentHrApi, offset: int = 0,
+                 limit: int = 500) -> list[dict[str, object]]:
+    rows = session.execute(select(Pegawai).order_by(Pegawai.id).offset(offset)
+                           .limit(min(limit, 5000))).scalars()
+    units = unit_names(session=session)
+    out = []
+    for p in rows:
+        out.append({"id": p.id, "nip": p.nip, "nama": p.nama, "email": p.email,
+                    "jabatan": p.jabatan, "jenis_jabatan": p.jenis_jabatan, "status": p.status,
+                    "jenjang": p.jenjang, "unit_kerja": units.get(p.unit_id),
+                    "atasan_id": p.atasan_id, "active": p.active})
+    return out
+
+
+@router.get("/cycles")
+def get_cycles(rt: RuntimeDep, session: SessionDep, user: CurrentHrApi) -> list[dict[str, object]]:
+    return [{"id": c.id, "tahun": c.tahun, "nama": c.nama, "status": c.status}
+            for c in list_cycles(session=session)]
+
+
+@router.post("/cycles", status_code=201)
+def post_cycle(data: services.CycleIn, rt: RuntimeDep, session: SessionDep,
+               user: CurrentHrApi) -> dict[str, object]:
+    """Create a cycle with its planning calendar (defaults from the regulation's January)."""
+    cycle = services.create_cycle(rt, session, data, f"hr:{user.username}")
+    session.flush()
+    return services.cycle_summary(rt, session, cycle.id)
+
+
+@router.get("/cycles/{cycle_id}")
+def get_cycle(cycle_id: int, rt: RuntimeDep, session: SessionDep,
+              user: CurrentHrApi) -> dict[str, object]:
+    return services.cycle_summary(rt, session, cycle_id)
+
+
+@router.put("/cycles/{cycle_id}/calendar")
+def put_calendar(cycle_id: int, data: services.CalendarIn, rt: RuntimeDep, session: SessionDep,
+                 user: CurrentHrApi) -> dict[str, object]:
+    """Change planning dates; 409 when `version` is stale or the stage already passed a date."""
+    services.set_calendar(rt, session, cycle_id, data, f"hr:{user.username}")
+    session.flush()
+    return services.cycle_summary(rt, session, cycle_id)
+
+
+@router.put("/cycles/{cycle_id}/reminders")
+def put_reminders(cycle_id: int, data: services.RemindersIn, rt: RuntimeDep, session: SessionDep,
+                  user: CurrentHrApi) -> dict[str, object]:
+    services.set_reminders(rt, session, cycle_id, data, f"hr:{user.username}")
+    session.flush()
+    return services.cycle_summary(rt, session, cycle_id)
+
+
+@router.post("/cycles/{cycle_id}/launch")
+async def launch(cycle_id: int, request: Request, rt: RuntimeDep, session: SessionDep,
+                 user: CurrentHrApi) -> dict[str, object]:
+    """Start the cycle's orchestrator in Prefect; launching again changes nothing."""
+    cycle = await services.launch(rt, session, request.app.state.launcher, cycle_id,
+                                  f"hr:{user.username}")
+    return {"id": cycle.id, "status": cycle.status, "flow_run_id": cycle.launch_flow_run_id}
+
+
+@router.get("/cycles/{cycle_id}/progress")
+def progress(cycle_id: int, rt: RuntimeDep, session: SessionDep,
+             user: CurrentHrApi) -> list[dict[str, object]]:
+    """Per unit: total, draf, diajukan, dikembalikan, disetujui, terlambat."""
+    return services.cycle_summary(rt, session, cycle_id)["progress"]  # type: ignore[return-value]

@@ -1,0 +1,154 @@
+"""The HR console (server-rendered): login, import, cycles with calendar, launch, progress."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from api import services
+from api.deps import CurrentHrPage, RuntimeDep, SessionDep, lang_of
+from api.pages import render
+from models.importer import ImportRejected, import_organisation
+from models.repo.cycles import list_cycles
+from models.repo.hr import authenticate
+from models.rules.enums import OutboxStatus
+from models.rules.errors import RuleError
+from models.tables import OutboxMessage, Pegawai
+
+router = APIRouter(prefix="/hr", include_in_schema=False)
+
+
+def _back(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/hr") -> Response:
+    return render(request, "hr/login.html", next=next)
+
+
+@router.post("/login")
+def login(request: Request, session: SessionDep, username: Annotated[str, Form()],
+          password: Annotated[str, Form()], next: Annotated[str, Form()] = "/hr") -> Response:
+    user = authenticate(session=session, username=username.strip(), password=password)
+    if user is None:
+        return render(request, "hr/login.html", status_code=401, next=next,
+                      error="Nama pengguna atau kata sandi salah." if lang_of(request) == "id"
+                      else "Wrong username or password.")
+    request.session["hr_user_id"] = user.id
+    return _back(next if next.startswith("/hr") else "/hr")
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return _back("/hr/login")
+
+
+@router.get("")
+def home(request: Request, session: SessionDep, user: CurrentHrPage) -> Response:
+    people = len(session.execute(select(Pegawai.id).where(Pegawai.active)).all())
+    return render(request, "hr/home.html", user=user, cycles=list_cycles(session=session),
+                  people=people, year=datetime.now().year + 1)
+
+
+@router.get("/import")
+def import_form(request: Request, user: CurrentHrPage) -> Response:
+    return render(request, "hr/import.html", user=user, result=None, problems=[])
+
+
+@router.post("/import")
+async def import_upload(request: Request, rt: RuntimeDep, session: SessionDep,
+                        user: CurrentHrPage, file: UploadFile) -> Response:
+    data = await file.read()
+    try:
+        result = import_organisation(session=session, data=data, filename=file.filename or "",
+                                     now=rt.clock.now(), actor=f"hr:{user.username}")
+    except ImportRejected as exc:
+        session.rollback()
+        return render(request, "hr/import.html", status_code=422, user=user, result=None,
+                      problems=exc.problems, error=exc.message(lang_of(request)).split("\n")[0])
+    return render(request, "hr/import.html", user=user, result=result, problems=[])
+
+
+@router.post("/cycles")
+def new_cycle(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+              tahun: Annotated[int, Form()], nama: Annotated[str, Form()] = "") -> Response:
+    cycle = services.create_cycle(rt, session, services.CycleIn(tahun=tahun, nama=nama),
+                                  f"hr:{user.username}")
+    session.flush()
+    return _back(f"/hr/cycles/{cycle.id}")
+
+
+def _cycle_page(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+                cycle_id: int, status_code: int = 200, **extra: object) -> Response:
+    summary = services.cycle_summary(rt, session, cycle_id)
+    parked = session.execute(select(OutboxMessage).where(
+        OutboxMessage.status == OutboxStatus.PARKED).order_by(OutboxMessage.id.desc())
+        .limit(100)).scalars().all()
+    queued = len(session.execute(select(OutboxMessage.id).where(
+        OutboxMessage.status == OutboxStatus.QUEUED)).all())
+    return render(request, "hr/cycle.html", status_code=status_code, user=user, c=summary,
+                  parked=parked, queued=queued, prefect_ui=rt.prefect.ui, **extra)
+
+
+@router.get("/cycles/{cycle_id}")
+def cycle_page(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+               cycle_id: int) -> Response:
+    return _cycle_page(request, rt, session, user, cycle_id)
+
+
+@router.post("/cycles/{cycle_id}/calendar")
+def cycle_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+                   cycle_id: int, opens_at: Annotated[str, Form()], due_at: Annotated[str, Form()],
+                   approve_due_at: Annotated[str, Form()], closes_at: Annotated[str, Form()],
+                   version: Annotated[int, Form()]) -> Response:
+    try:
+        data = services.CalendarIn(opens_at=opens_at, due_at=due_at, approve_due_at=approve_due_at,
+                                   closes_at=closes_at, version=version)
+        services.set_calendar(rt, session, cycle_id, data, f"hr:{user.username}")
+    except RuleError as exc:
+        session.rollback()
+        from api.app import status_of
+        return _cycle_page(request, rt, session, user, cycle_id, status_of(exc),
+                           error=exc.message(lang_of(request)))
+    except ValueError:
+        session.rollback()
+        return _cycle_page(request, rt, session, user, cycle_id, 422,
+                           error="Format tanggal tidak valid." if lang_of(request) == "id"
+                           else "Invalid date format.")
+    return _back(f"/hr/cycles/{cycle_id}?saved=1")
+
+
+@router.post("/cycles/{cycle_id}/reminders")
+def cycle_reminders(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+                    cycle_id: int, offsets: Annotated[str, Form()],
+                    review_sla_minutes: Annotated[int, Form()]) -> Response:
+    try:
+        services.set_reminders(rt, session, cycle_id, services.RemindersIn(
+            offsets=offsets, review_sla_minutes=review_sla_minutes), f"hr:{user.username}")
+    except RuleError as exc:
+        session.rollback()
+        return _cycle_page(request, rt, session, user, cycle_id, 422,
+                           error=exc.message(lang_of(request)))
+    return _back(f"/hr/cycles/{cycle_id}?saved=1")
+
+
+@router.post("/cycles/{cycle_id}/launch")
+async def cycle_launch(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+                       cycle_id: int) -> Response:
+    await services.launch(rt, session, request.app.state.launcher, cycle_id, f"hr:{user.username}")
+    return _back(f"/hr/cycles/{cycle_id}")
+
+
+@router.post("/outbox/resend")
+def outbox_resend(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+                  ids: Annotated[list[int], Form()], back: Annotated[str, Form()] = "/hr") -> Response:
+    from notifications.dispatch import requeue_parked
+
+    requeue_parked(session=session, ids=ids, now=rt.clock.now())
+    return _back(back if back.startswith("/hr") else "/hr")

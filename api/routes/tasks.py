@@ -1,0 +1,276 @@
+"""Pages behind signed task links: the pegawai drafts the SKP, the PPK approves or returns it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from api.deps import RuntimeDep, SessionDep, lang_of
+from api.pages import render
+from kinerja.runtime import Runtime
+from models.repo import skp as skp_repo
+from models.repo.outbox import enqueue_messages
+from models.rules import tokens
+from models.rules.enums import TaskKind
+from models.rules.errors import InvalidTransition, LinkRejected, RuleError
+from models.rules.skp import STATUS_LABEL_EN, STATUS_LABEL_ID, missing_for_submit
+from models.tables import Cycle, CycleStage, Pegawai, Skp, Task
+
+router = APIRouter(prefix="/t", include_in_schema=False)
+
+NOT_YOURS = ("Tautan ini bukan untuk tugas Anda saat ini (misalnya atasan atau tugas sudah "
+             "berganti). Gunakan tautan dari email terbaru, atau hubungi Pengelola Kinerja.",
+             "This link is not for a task of yours now (the superior or the task may have "
+             "changed). Use the link in your latest email, or contact the performance admin.")
+
+
+@dataclass
+class TaskLink:
+    token: str
+    task: Task
+    person: Pegawai
+    cycle: Cycle
+    stage: CycleStage
+
+
+class LinkPageError(Exception):
+    def __init__(self, exc: LinkRejected, token: str) -> None:
+        self.exc, self.token = exc, token
+
+
+def resolve(token: str, rt: Runtime, session: Session) -> TaskLink:
+    """Verify the signature and expiry, then re-check against current data."""
+    from sqlalchemy import select
+
+    try:
+        claims = tokens.verify(token, rt.links.secret, rt.clock.now())
+        task = session.get(Task, claims.task_id)
+        person = session.get(Pegawai, claims.pegawai_id)
+        if task is None or person is None or task.pegawai_id != person.id or not person.active:
+            raise LinkRejected("not_yours", *NOT_YOURS)
+    except LinkRejected as exc:
+        raise LinkPageError(exc, token) from None
+    stage = session.execute(select(CycleStage).where(CycleStage.cycle_id == task.cycle_id)).scalar_one()
+    return TaskLink(token, task, person, session.get(Cycle, task.cycle_id), stage)
+
+
+def task_link(token: str, rt: RuntimeDep, session: SessionDep) -> TaskLink:
+    return resolve(token, rt, session)
+
+
+TaskLinkDep = Annotated[TaskLink, Depends(task_link)]
+
+
+def _open_stage(link: TaskLink) -> None:
+    if link.stage.closed_at is not None:
+        raise InvalidTransition("stage", "closed", "edit",
+                                "Tahap perencanaan sudah ditutup; perubahan tidak dapat disimpan. "
+                                "Hubungi Pengelola Kinerja bila perlu.",
+                                "The planning stage is closed; changes cannot be saved. "
+                                "Contact the performance admin if needed.")
+
+
+def _own_view(link: TaskLink, session: Session) -> skp_repo.SkpView:
+    if link.task.kind != TaskKind.SUSUN_SKP:
+        raise LinkPageError(LinkRejected("not_yours", *NOT_YOURS), link.token)
+    skp = skp_repo.skp_of(session=session, cycle_id=link.cycle.id, pegawai_id=link.person.id)
+    return skp_repo.load_view(session=session, skp=skp)
+
+
+def _subordinate_view(link: TaskLink, session: Session, skp_id: int) -> skp_repo.SkpView:
+    skp = session.get(Skp, skp_id)
+    owner = session.get(Pegawai, skp.pegawai_id) if skp else None
+    if (link.task.kind != TaskKind.SETUJUI_SKP or skp is None or skp.cycle_id != link.cycle.id
+            or owner is None or owner.atasan_id != link.person.id):
+        raise LinkPageError(LinkRejected("not_yours", *NOT_YOURS), link.token)
+    return skp_repo.load_view(session=session, skp=skp)
+
+
+def _status_label(request: Request, status: str) -> str:
+    return (STATUS_LABEL_EN if lang_of(request) == "en" else STATUS_LABEL_ID)[status]
+
+
+def _skp_page(request: Request, link: TaskLink, view: skp_repo.SkpView, status_code: int = 200,
+              error: str | None = None, notice: str | None = None) -> Response:
+    lang = lang_of(request)
+    missing = [p[1] if lang == "en" else p[0]
+               for p in missing_for_submit(view.drafts(), view.cascade)]
+    return render(request, "task/skp.html", status_code=status_code, link=link, v=view,
+                  status_label=_status_label(request, view.skp.status), missing=missing,
+                  error=error, notice=notice)
+
+
+def _redirect(link: TaskLink, path: str = "", ok: str = "") -> Response:
+    return RedirectResponse(f"/t/{link.token}{path}" + (f"?ok={ok}" if ok else ""), 303)
+
+
+NOTICES = {"rhk": ("RHK disimpan.", "RHK saved."), "iki": ("IKI disimpan.", "IKI saved."),
+           "hapus": ("Dihapus.", "Deleted."),
+           "ajukan": ("SKP diajukan; PPK Anda sudah diberi tahu lewat email.",
+                      "SKP submitted; your PPK has been told by email."),
+           "setujui": ("SKP disetujui; pegawai diberi tahu lewat email.",
+                       "SKP approved; the employee has been told."),
+           "kembalikan": ("SKP dikembalikan dengan catatan Anda.", "SKP returned with your note."),
+           "ekspektasi": ("Ekspektasi khusus disimpan.", "Expectations saved.")}
+
+
+def _notice(request: Request) -> str | None:
+    pair = NOTICES.get(request.query_params.get("ok", ""))
+    return (pair[1] if lang_of(request) == "en" else pair[0]) if pair else None
+
+
+@router.get("/{token}")
+def task_page(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDep) -> Response:
+    if link.task.kind == TaskKind.SETUJUI_SKP:
+        rows = skp_repo.subordinates_skp(session=session, cycle_id=link.cycle.id,
+                                         ppk_id=link.person.id)
+        return render(request, "task/ppk_list.html", link=link, rows=rows,
+                      label=lambda s: _status_label(request, s), notice=_notice(request))
+    view = _own_view(link, session)
+    if skp_repo.notify_cascade_wait(session=session, view=view, now=rt.clock.now(), mail=rt.mail):
+        session.flush()
+    return _skp_page(request, link, view, notice=_notice(request))
+
+
+def _act(request: Request, link: TaskLink, session: Session, action, ok: str) -> Response:  # type: ignore[no-untyped-def]
+    """Run an edit on the pegawai's own SKP; on a rule breach re-render with the message."""
+    view = _own_view(link, session)
+    try:
+        _open_stage(link)
+        action(view)
+    except RuleError as exc:
+        from api.app import status_of
+
+        session.rollback()
+        fresh = _own_view(link, session)
+        return _skp_page(request, link, fresh, status_of(exc), error=exc.message(lang_of(request)))
+    return _redirect(link, ok=ok)
+
+
+Text = Annotated[str, Form()]
+
+
+@router.post("/{token}/rhk")
+def add_rhk(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDep,
+            uraian: Text, jenis: Text = "utama", intervensi_rhk_id: Text = "",
+            indikator: Text = "", target: Text = "", satuan: Text = "", aspek: Text = "kuantitas",
+            jenis_iki: Text = "kuantitatif", arah: Text = "naik",
+            version: Annotated[int | None, Form()] = None) -> Response:
+    iki = (skp_repo.IkiInput(indikator, target, satuan, aspek, jenis_iki, arah)
+           if indikator.strip() else None)
+    parent = int(intervensi_rhk_id) if intervensi_rhk_id.strip().isdigit() else None
+    return _act(request, link, session, lambda v: skp_repo.add_rhk(
+        session=session, view=v, jenis=jenis, uraian=uraian, intervensi_rhk_id=parent, iki=iki,
+        now=rt.clock.now(), expected_version=version), "rhk")
+
+
+@router.post("/{token}/rhk/{rhk_id}/hapus")
+def delete_rhk(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDep,
+               rhk_id: int) -> Response:
+    return _act(request, link, session, lambda v: skp_repo.delete_rhk(
+        session=session, view=v, rhk_id=rhk_id, now=rt.clock.now()), "hapus")
+
+
+@router.post("/{token}/rhk/{rhk_id}/iki")
+def add_iki(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDep, rhk_id: int,
+            indikator: Text, target: Text, satuan: Text, aspek: Text = "kuantitas",
+            jenis_iki: Text = "kuantitatif", arah: Text = "naik") -> Response:
+    iki = skp_repo.IkiInput(indikator, target, satuan, aspek, jenis_iki, arah)
+    return _act(request, link, session, lambda v: skp_repo.add_iki(
+        session=session, view=v, rhk_id=rhk_id, iki=iki, now=rt.clock.now()), "iki")
+
+
+@router.post("/{token}/iki/{iki_id}/hapus")
+def delete_iki(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDep,
+               iki_id: int) -> Response:
+    return _act(request, link, session, lambda v: skp_repo.delete_iki(
+        session=session, view=v, iki_id=iki_id, now=rt.clock.now()), "hapus")
+
+
+@router.post("/{token}/ajukan")
+def submit(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDep,
+           version: Annotated[int | None, Form()] = None) -> Response:
+    return _act(request, link, session, lambda v: skp_repo.submit(
+        session=session, view=v, now=rt.clock.now(), mail=rt.mail, expected_version=version),
+        "ajukan")
+
+
+@router.get("/{token}/skp/{skp_id}")
+def ppk_skp(request: Request, link: TaskLinkDep, session: SessionDep, skp_id: int) -> Response:
+    view = _subordinate_view(link, session, skp_id)
+    return render(request, "task/ppk_skp.html", link=link, v=view,
+                  status_label=_status_label(request, view.skp.status), notice=_notice(request))
+
+
+def _decide(request: Request, link: TaskLink, session: Session, skp_id: int, action,  # type: ignore[no-untyped-def]
+            ok: str) -> Response:
+    view = _subordinate_view(link, session, skp_id)
+    try:
+        _open_stage(link)
+        action(view)
+    except RuleError as exc:
+        from api.app import status_of
+
+        session.rollback()
+        fresh = _subordinate_view(link, session, skp_id)
+        return render(request, "task/ppk_skp.html", status_code=status_of(exc), link=link, v=fresh,
+                      status_label=_status_label(request, fresh.skp.status),
+                      error=exc.message(lang_of(request)))
+    return _redirect(link, f"/skp/{skp_id}", ok)
+
+
+@router.post("/{token}/skp/{skp_id}/setujui")
+def approve(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDep, skp_id: int,
+            version: Annotated[int | None, Form()] = None) -> Response:
+    return _decide(request, link, session, skp_id, lambda v: skp_repo.decide(
+        session=session, view=v, ppk=link.person, approve=True, comment="", now=rt.clock.now(),
+        mail=rt.mail, expected_version=version), "setujui")
+
+
+@router.post("/{token}/skp/{skp_id}/kembalikan")
+def return_skp(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDep,
+               skp_id: int, comment: Text = "",
+               version: Annotated[int | None, Form()] = None) -> Response:
+    return _decide(request, link, session, skp_id, lambda v: skp_repo.decide(
+        session=session, view=v, ppk=link.person, approve=False, comment=comment,
+        now=rt.clock.now(), mail=rt.mail, expected_version=version), "kembalikan")
+
+
+@router.post("/{token}/skp/{skp_id}/ekspektasi")
+async def ekspektasi(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDep,
+                     skp_id: int) -> Response:
+    form = await request.form()
+    values = {k.removeprefix("e_"): str(v) for k, v in form.items() if k.startswith("e_")}
+    return _decide(request, link, session, skp_id, lambda v: skp_repo.set_ekspektasi(
+        session=session, view=v, values=values, now=rt.clock.now(), ppk_id=link.person.id),
+        "ekspektasi")
+
+
+@router.post("/renew")
+def renew(request: Request, session: SessionDep, rt: RuntimeDep, token: Text) -> Response:
+    """An expired (but genuine) link: email a fresh one to the task's person, at most hourly."""
+    now = rt.clock.now()
+    try:
+        claims = tokens.verify(token, rt.links.secret, now, allow_expired=True)
+    except LinkRejected as exc:
+        return render(request, "task/link_error.html", status_code=403, reason=exc.reason,
+                      message=exc.message(lang_of(request)), token="")
+    task, person = session.get(Task, claims.task_id), session.get(Pegawai, claims.pegawai_id)
+    if task is None or person is None or task.pegawai_id != person.id or not person.active:
+        return render(request, "task/link_error.html", status_code=403, reason="not_yours",
+                      message=NOT_YOURS[1 if lang_of(request) == "en" else 0], token="")
+    cycle = session.get(Cycle, task.cycle_id)
+    label = ("Menyusun SKP", "Draft your SKP") if task.kind == TaskKind.SUSUN_SKP else (
+        "Persetujuan SKP bawahan", "Approve subordinates' SKP")
+    enqueue_messages(session=session, now=now, messages=[{
+        "key": f"renew:{task.id}:{now:%Y%m%d%H}", "kind": "tautan_baru", "to_email": person.email,
+        "pegawai_id": person.id, "language": rt.api.language,
+        "context": {"agency_name": rt.api.agency_name, "nama": person.nama, "tahun": cycle.tahun,
+                    "link": rt.links.task(task.id, person.id, now),
+                    "task_label": label[1 if rt.api.language == "en" else 0]}}])
+    user, _, domain = person.email.partition("@")
+    return render(request, "task/link_renewed.html", masked=f"{user[:2]}***@{domain}")

@@ -1,0 +1,174 @@
+"""Fast MIME building: a multipart/alternative (text + HTML) message assembled as strings.
+
+The standard library's EmailMessage costs about 2 ms a message (header registry, policy
+folding, content managers); sending pushes ~1,300 messages/s, so building must be cheaper.
+This builder writes the few headers it needs directly and encodes both bodies as
+quoted-printable with binascii (C). tests/unit/test_notifications_mime.py checks that the
+standard library parses the result back to the same subject, addresses and bodies.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+from datetime import datetime
+from email.utils import format_datetime, parseaddr
+from functools import lru_cache
+
+CRLF = "\r\n"
+#: RFC 5322 "specials": a display name containing one must be a quoted string
+_SPECIALS = frozenset('()<>[]:;@\\,."')
+#: UTF-8 bytes per encoded word: 42 bytes -> 56 base64 chars, so "Subject: " + word < 78
+_WORD_BYTES = 42
+
+Address = str | tuple[str, str]
+
+
+def _clean(value: str) -> str:
+    """One header line: CR, LF and other control characters become spaces (no injection)."""
+    if value.isprintable():
+        return value
+    return "".join(c if c.isprintable() else " " for c in value)
+
+
+def _encoded_words(value: str) -> list[str]:
+    """RFC 2047 base64 encoded words, each within the line limit, never splitting a character."""
+    data = value.encode("utf-8")
+    words, start, size = [], 0, len(data)
+    while start < size:
+        end = min(start + _WORD_BYTES, size)
+        while end < size and (data[end] & 0xC0) == 0x80:
+            end -= 1
+        chunk = binascii.b2a_base64(data[start:end], newline=False).decode("ascii")
+        words.append(f"=?utf-8?b?{chunk}?=")
+        start = end
+    return words
+
+
+def _needs_encoding(value: str) -> bool:
+    return not value.isascii() or "=?" in value
+
+
+def _fold_ascii(name: str, value: str) -> str:
+    """'Name: value' folded at spaces so lines stay within 78 characters where possible."""
+    if len(name) + 2 + len(value) <= 78:
+        return f"{name}: {value}"
+    lines, line = [], f"{name}:"
+    for word in value.split(" "):
+        if len(line) + 1 + len(word) > 78 and line != f"{name}:":
+            lines.append(line)
+            line = ""
+        line = f"{line} {word}"
+    lines.append(line)
+    return CRLF.join(lines)
+
+
+def unstructured(name: str, value: str) -> str:
+    """One unstructured header (Subject...), RFC 2047-encoded when it is not plain ASCII."""
+    value = _clean(value)
+    if _needs_encoding(value):
+        return f"{name}: " + (CRLF + " ").join(_encoded_words(value))
+    return _fold_ascii(name, value)
+
+
+@lru_cache(maxsize=4096)
+def format_address(name: str, addr: str) -> str:
+    """'Name <addr>' with the name quoted or RFC 2047-encoded as needed; bare addr if no name."""
+    name, addr = " ".join(_clean(name).split()), _clean(addr).strip()
+    if not addr.isascii():
+        raise ValueError(f"address {addr!r} is not ASCII; internationalised addresses are "
+                         "not supported")
+    if not name:
+        return addr
+    if _needs_encoding(name):
+        return " ".join(_encoded_words(name)) + f" <{addr}>"
+    if any(c in _SPECIALS for c in name):
+        escaped = name.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}" <{addr}>'
+    return f"{name} <{addr}>"
+
+
+@lru_cache(maxsize=256)
+def split_address(value: str) -> tuple[str, str]:
+    """(name, addr) of 'Name <addr>' or a bare address."""
+    if "<" not in value:
+        return "", value.strip()
+    return parseaddr(value)
+
+
+def _address(value: Address) -> str:
+    name, addr = split_address(value) if isinstance(value, str) else value
+    return format_address(name, addr)
+
+
+def qp_body(text: str) -> bytes:
+    """UTF-8 quoted-printable body with CRLF line ends."""
+    data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
+    return binascii.b2a_qp(data, quotetabs=False, istext=True, header=False).replace(
+        b"\n", b"\r\n")
+
+
+def message_id(key: str, domain: str) -> str:
+    """A Message-ID derived from the outbox key: a re-send can be recognised as the same mail."""
+    return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:40]}@{domain}>"
+
+
+def _part(subtype: str, body: bytes) -> bytes:
+    head = (f'Content-Type: text/{subtype}; charset="utf-8"{CRLF}'
+            f"Content-Transfer-Encoding: quoted-printable{CRLF}{CRLF}")
+    # the CRLF before the next boundary line belongs to the boundary, not to the body
+    return head.encode("ascii") + body + b"\r\n"
+
+
+def build_mime(*, key: str, sender: Address, to: Address, subject: str, text: str, html: str,
+               date: datetime, domain: str = "") -> bytes:
+    """The complete message (headers and a text + HTML multipart/alternative body) as bytes."""
+    from_header = _address(sender)
+    domain = domain or (split_address(sender)[1] if isinstance(sender, str) else sender[1])
+    domain = domain.rpartition("@")[2] or "kinerja.local"
+    mid = message_id(key, domain)
+    # "=_" never occurs in quoted-printable output, so this boundary cannot clash with a body
+    boundary = f"=_kinerja_{mid[1:17]}"
+    clean_key = _clean(key)
+    key_header = (unstructured("X-Kinerja-Key", clean_key) if _needs_encoding(clean_key)
+                  else f"X-Kinerja-Key: {clean_key}")
+    head = CRLF.join((
+        f"From: {from_header}",
+        f"To: {_address(to)}",
+        unstructured("Subject", subject),
+        f"Date: {format_datetime(date)}",
+        f"Message-ID: {mid}",
+        "MIME-Version: 1.0",
+        key_header,
+        "Auto-Submitted: auto-generated",
+        f'Content-Type: multipart/alternative; boundary="{boundary}"',
+        "", "",
+    ))
+    sep = f"--{boundary}{CRLF}".encode("ascii")
+    return b"".join((head.encode("ascii"), sep, _part("plain", qp_body(text)), sep,
+                     _part("html", qp_body(html)), f"--{boundary}--{CRLF}".encode("ascii")))
+
+
+def build_mime_stdlib(*, key: str, sender: Address, to: Address, subject: str, text: str,
+                      html: str, date: datetime, domain: str = "") -> bytes:
+    """The same message built with email.message.EmailMessage: the reference for tests/bench."""
+    from email.headerregistry import Address as HeaderAddress
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    def header_address(value: Address) -> HeaderAddress:
+        name, addr = split_address(value) if isinstance(value, str) else value
+        return HeaderAddress(display_name=name, addr_spec=addr)
+
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = header_address(sender)
+    msg["To"] = header_address(to)
+    msg["Subject"] = subject
+    msg["Date"] = date
+    domain = domain or header_address(sender).domain or "kinerja.local"
+    msg["Message-ID"] = message_id(key, domain)
+    msg["X-Kinerja-Key"] = key
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(text, cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", cte="quoted-printable")
+    return msg.as_bytes()
