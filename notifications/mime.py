@@ -101,11 +101,15 @@ def _address(value: Address) -> str:
     return format_address(name, addr)
 
 
-def qp_body(text: str) -> bytes:
-    """UTF-8 quoted-printable body with CRLF line ends."""
-    data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
-    return binascii.b2a_qp(data, quotetabs=False, istext=True, header=False).replace(
-        b"\n", b"\r\n")
+def encode_body(text: str, boundary: str) -> tuple[str, bytes]:
+    """(Content-Transfer-Encoding, body with CRLF line ends): 7bit when it can be, else QP."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if (text.isascii() and boundary not in text
+            and max(map(len, text.split("\n"))) <= 998 and "\0" not in text):
+        # plain ASCII needs no encoding: the common case, and ten times cheaper than QP
+        return "7bit", text.replace("\n", "\r\n").encode("ascii")
+    encoded = binascii.b2a_qp(text.encode("utf-8"), quotetabs=False, istext=True, header=False)
+    return "quoted-printable", encoded.replace(b"\n", b"\r\n")
 
 
 def message_id(key: str, domain: str) -> str:
@@ -113,9 +117,10 @@ def message_id(key: str, domain: str) -> str:
     return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:40]}@{domain}>"
 
 
-def _part(subtype: str, body: bytes) -> bytes:
-    head = (f'Content-Type: text/{subtype}; charset="utf-8"{CRLF}'
-            f"Content-Transfer-Encoding: quoted-printable{CRLF}{CRLF}")
+def _part(subtype: str, text: str, boundary: str) -> bytes:
+    cte, body = encode_body(text, boundary)
+    head = (f"--{boundary}{CRLF}Content-Type: text/{subtype}; charset=\"utf-8\"{CRLF}"
+            f"Content-Transfer-Encoding: {cte}{CRLF}{CRLF}")
     # the CRLF before the next boundary line belongs to the boundary, not to the body
     return head.encode("ascii") + body + b"\r\n"
 
@@ -127,7 +132,7 @@ def build_mime(*, key: str, sender: Address, to: Address, subject: str, text: st
     domain = domain or (split_address(sender)[1] if isinstance(sender, str) else sender[1])
     domain = domain.rpartition("@")[2] or "kinerja.local"
     mid = message_id(key, domain)
-    # "=_" never occurs in quoted-printable output, so this boundary cannot clash with a body
+    # "=_" never occurs in quoted-printable output; a 7bit body is checked for it
     boundary = f"=_kinerja_{mid[1:17]}"
     clean_key = _clean(key)
     key_header = (unstructured("X-Kinerja-Key", clean_key) if _needs_encoding(clean_key)
@@ -144,9 +149,8 @@ def build_mime(*, key: str, sender: Address, to: Address, subject: str, text: st
         f'Content-Type: multipart/alternative; boundary="{boundary}"',
         "", "",
     ))
-    sep = f"--{boundary}{CRLF}".encode("ascii")
-    return b"".join((head.encode("ascii"), sep, _part("plain", qp_body(text)), sep,
-                     _part("html", qp_body(html)), f"--{boundary}--{CRLF}".encode("ascii")))
+    return b"".join((head.encode("ascii"), _part("plain", text, boundary),
+                     _part("html", html, boundary), f"--{boundary}--{CRLF}".encode("ascii")))
 
 
 def build_mime_stdlib(*, key: str, sender: Address, to: Address, subject: str, text: str,

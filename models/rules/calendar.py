@@ -91,8 +91,9 @@ def parse_offsets(text: str) -> tuple[int, ...]:
         try:
             value = int(item[:-1]) if unit in units else int(item)
         except ValueError:
-            raise InvalidInput(f"Jarak pengingat '{raw.strip()}' tidak dikenali (contoh: -3d, 1d, 2h).",
-                               f"Reminder offset '{raw.strip()}' is not understood (e.g. -3d, 1d, 2h).") from None
+            raise InvalidInput(
+                f"Jarak pengingat '{raw.strip()}' tidak dikenali (contoh: -3d, 1d, 2h).",
+                f"Reminder offset '{raw.strip()}' is not understood (e.g. -3d, 1d, 2h).") from None
         out.append(value * units.get(unit, 1440))
     return tuple(sorted(set(out)))
 

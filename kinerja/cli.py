@@ -1,0 +1,96 @@
+"""The `kinerja` command: run, import, simulate, migrate, create-token, serve-flows."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _import(args: argparse.Namespace) -> int:
+    from kinerja.runtime import Runtime
+    from models.db import migrate, session_scope
+    from models.importer import ImportRejected, import_organisation
+
+    rt = Runtime.from_env()
+    migrate(rt.db.url)
+    path = Path(args.file)
+    if not path.exists():
+        print(f"berkas tidak ditemukan / file not found: {path}", file=sys.stderr)
+        return 2
+    try:
+        with session_scope(rt.engine) as s:
+            r = import_organisation(session=s, data=path.read_bytes(), filename=path.name,
+                                    now=rt.clock.now(), actor="cli")
+    except ImportRejected as exc:
+        print(f"Ditolak, tidak ada yang disimpan / Rejected, nothing saved: "
+              f"{len(exc.problems)} masalah", file=sys.stderr)
+        for p in exc.problems:
+            print(f"  baris {p.row}, kolom {p.column}: {p.message_id}", file=sys.stderr)
+        return 1
+    print(f"ditambahkan/added {r.added}, diperbarui/updated {r.updated}, "
+          f"tidak berubah/unchanged {r.unchanged}")
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from kinerja.runtime import Runtime
+    from models.db import migrate, session_scope
+    from models.repo.hr import create_api_token
+    from models.tables import HrUser
+
+    rt = Runtime.from_env()
+    migrate(rt.db.url)
+    with session_scope(rt.engine) as s:
+        user = s.execute(select(HrUser).where(HrUser.username == args.user)).scalar()
+        if user is None:
+            print(f"pengguna HR '{args.user}' tidak ada / no such HR user", file=sys.stderr)
+            return 1
+        print(create_api_token(session=s, user=user, name=args.name, now=rt.clock.now()))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kinerja", description="Kinerja: siklus SKP ASN")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("run", help="start everything (database, Prefect, flows, API, dev SMTP)")
+    p_imp = sub.add_parser("import", help="import the organisation from CSV or XLSX")
+    p_imp.add_argument("file")
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    p_tok = sub.add_parser("create-token", help="create an API token for another HR system")
+    p_tok.add_argument("--user", default="admin")
+    p_tok.add_argument("--name", default="simpeg")
+    p_sim = sub.add_parser("simulate", help="play the planning stage against a running Kinerja")
+    p_sim.add_argument("--url", default="")
+    p_sim.add_argument("--minutes", type=float, default=4.0)
+    p_sim.add_argument("--return-share", type=float, default=0.2)
+    p_sim.add_argument("--late-share", type=float, default=0.1)
+    p_sim.add_argument("--seed", type=int, default=1)
+    sub.add_parser("serve-flows", help="serve the Prefect deployments in this process")
+    args = parser.parse_args(argv)
+    if args.cmd == "run":
+        from kinerja.supervisor import run
+        return run()
+    if args.cmd == "import":
+        return _import(args)
+    if args.cmd == "migrate":
+        from kinerja.settings import DatabaseSettings
+        from models.db import migrate
+        migrate(DatabaseSettings().url)
+        return 0
+    if args.cmd == "create-token":
+        return _token(args)
+    if args.cmd == "simulate":
+        from kinerja.simulate import simulate
+        return simulate(args)
+    if args.cmd == "serve-flows":
+        from kinerja.supervisor import serve_flows
+        serve_flows()
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

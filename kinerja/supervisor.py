@@ -1,0 +1,113 @@
+"""`kinerja run`: every process of the embedded default, started and stopped together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from kinerja.bootstrap import prepare
+from kinerja.runtime import Runtime
+
+
+def _wait_http(url: str, seconds: float, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise SystemExit(f"process exited early ({proc.returncode}) while waiting for {url}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"timed out waiting for {url}")
+
+
+def child_env(rt: Runtime) -> dict[str, str]:
+    """Environment for children: Prefect's home and API under KINERJA_HOME; dev intervals."""
+    home = Path(rt.api.home).resolve()
+    env = dict(os.environ)
+    env.setdefault("KINERJA_HOME", str(home))
+    env.setdefault("PREFECT_HOME", str(home / "prefect"))
+    env.setdefault("PREFECT_API_DATABASE_CONNECTION_URL",
+                   f"sqlite+aiosqlite:///{home / 'prefect' / 'prefect.db'}")
+    env["PREFECT_API_URL"] = rt.prefect.api
+    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    env.setdefault("PREFECT_UI_URL", rt.prefect.ui)
+    if rt.api.dev:  # the demo moves in minutes, not days
+        env.setdefault("KINERJA_PREFECT_DISPATCH_INTERVAL_SECONDS", "15")
+        env.setdefault("KINERJA_PREFECT_REMINDER_CRON", "* * * * *")
+        env.setdefault("KINERJA_PREFECT_ORCHESTRATOR_POLL_SECONDS", "10")
+    return env
+
+
+def run() -> int:
+    rt = Runtime.from_env()
+    login = prepare(rt)
+    env = child_env(rt)
+    procs: list[subprocess.Popen] = []
+    smtp = None
+
+    def stop(*_: object) -> None:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.terminate()
+        for p in reversed(procs):
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        if smtp is not None:
+            smtp.stop()
+
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        if not rt.prefect.api_url:
+            Path(env["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "prefect", "server", "start", "--host", rt.prefect.host,
+                 "--port", str(rt.prefect.port)], env=env))
+        _wait_http(f"{rt.prefect.api}/health", 120, procs[0] if procs else None)
+        if rt.smtp.dev_server:
+            from notifications.devsmtp import start_dev_smtp
+
+            smtp = start_dev_smtp(Path(rt.api.home).resolve() / "mail", rt.smtp.host, rt.smtp.port)
+        procs.append(subprocess.Popen([sys.executable, "-m", "kinerja.cli", "serve-flows"], env=env))
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "api.main:app", "--host", rt.api.host,
+             "--port", str(rt.api.port), "--log-level", "warning"], env=env))
+        _wait_http(f"http://{rt.api.host}:{rt.api.port}/healthz", 60, procs[-1])
+        base = rt.api.public_url
+        print(f"""
+Kinerja berjalan / is running
+  Konsol HR / HR console : {base}/hr   (login: {login['username']} / {login['password']})
+  API (OpenAPI)          : {base}/docs
+  Kotak surat / Mailbox  : {base}/dev/mailbox
+  Prefect UI             : {rt.prefect.ui}
+  Data                   : {Path(rt.api.home).resolve()}
+Tekan Ctrl-C untuk berhenti / Ctrl-C stops everything.
+""", flush=True)
+        while all(p.poll() is None for p in procs):
+            time.sleep(1)
+        print("a child process stopped; shutting down", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop()
+
+
+def serve_flows() -> None:
+    """Serve the deployments in this process (the local alternative to a Prefect worker)."""
+    from prefect import serve
+
+    from flows.deployments import local_deployments
+
+    rt = Runtime.from_env()
+    serve(*local_deployments(rt.prefect, rt.api), print_starting_message=False)
