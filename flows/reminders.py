@@ -24,7 +24,7 @@ def send_reminders(now: str | None = None) -> dict[str, int]:
         open_stages = s.execute(select(Cycle, CycleStage).join(
             CycleStage, CycleStage.cycle_id == Cycle.id).where(
             Cycle.status == CycleStatus.LAUNCHED, CycleStage.code == StageCode.PERENCANAAN,
-            CycleStage.opened_at.is_not(None), CycleStage.closed_at.is_(None))).tuples().all()
+            CycleStage.opened_at.is_not(None), CycleStage.closed_at.is_(None))).all()
     for cycle, stage in open_stages:
         totals["late_joiners"] += _open_for_late_joiners(rt, cycle, stage, at)
         with session_scope(rt.engine) as s:

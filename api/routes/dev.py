@@ -9,7 +9,6 @@ from fastapi.responses import Response
 
 from api.deps import RuntimeDep
 from api.pages import render
-from notifications.devsmtp import list_messages, read_message
 
 router = APIRouter(prefix="/dev", include_in_schema=False)
 
@@ -20,6 +19,8 @@ def maildir(rt: RuntimeDep) -> Path:
 
 @router.get("/mailbox")
 def mailbox(request: Request, rt: RuntimeDep, to: str = "") -> Response:
+    from notifications.devsmtp import list_messages
+
     messages = list_messages(maildir(rt), limit=500) if maildir(rt).exists() else []
     if to:
         messages = [m for m in messages if to.lower() in m.to.lower()]
@@ -28,6 +29,8 @@ def mailbox(request: Request, rt: RuntimeDep, to: str = "") -> Response:
 
 @router.get("/mailbox/{key}")
 def message(request: Request, rt: RuntimeDep, key: str) -> Response:
+    from notifications.devsmtp import read_message
+
     try:
         mail = read_message(maildir(rt), key)
     except KeyError:

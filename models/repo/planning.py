@@ -61,7 +61,7 @@ def _ensure_tasks(session: Session, cycle: Cycle, stage: CycleStage, pegawai_ids
                   ppk_ids: set[int], now: datetime) -> list[Task]:
     """Missing tasks of these people, created; returns only the new ones."""
     existing = set(session.execute(select(Task.kind, Task.pegawai_id).where(
-        Task.cycle_id == cycle.id, Task.pegawai_id.in_(pegawai_ids))).tuples())
+        Task.cycle_id == cycle.id, Task.pegawai_id.in_(pegawai_ids))))
     wanted = [(TaskKind.SUSUN_SKP, pid, stage.due_at) for pid in pegawai_ids]
     wanted += [(TaskKind.SETUJUI_SKP, pid, stage.approve_due_at)
                for pid in pegawai_ids if pid in ppk_ids]
@@ -101,7 +101,7 @@ def close_planning(*, session: Session, cycle: Cycle, stage: CycleStage, now: da
     if done is not None:
         return done
     pending = list(session.execute(select(Skp.pegawai_id, Skp.status).where(
-        Skp.cycle_id == cycle.id, Skp.status != SkpStatus.DISETUJUI)).tuples())
+        Skp.cycle_id == cycle.id, Skp.status != SkpStatus.DISETUJUI)))
     total = session.execute(select(Skp.id).where(Skp.cycle_id == cycle.id)).all()
     people = pegawai_by_id(session=session, ids=[pid for pid, _ in pending])
     units = unit_names(session=session)

@@ -344,5 +344,5 @@ def subordinates_skp(*, session: Session, cycle_id: int, ppk_id: int) -> list[tu
     """The PPK's current direct subordinates with their SKP in this cycle."""
     rows = session.execute(select(Pegawai, Skp).join(Skp, Skp.pegawai_id == Pegawai.id).where(
         Skp.cycle_id == cycle_id, Pegawai.atasan_id == ppk_id, Pegawai.active)
-        .order_by(Pegawai.nama)).tuples()
+        .order_by(Pegawai.nama))
     return list(rows)
