@@ -90,55 +90,62 @@ KECAMATAN = ("Sukamaju Sukajaya Mekarsari Tanjungsari Karanganyar Sidomulyo Marg
 KESEHATAN = ("Dokter", "Dokter Gigi", "Perawat", "Perawat", "Perawat", "Bidan", "Bidan",
              "Pranata Laboratorium Kesehatan", "Nutrisionis", "Tenaga Sanitasi Lingkungan",
              "Apoteker")
-#: (unit, weight, head's degree, "bidang|seksi" (no seksi after "|" = none), office JF)
+#: unit, weight (its share of staff), head's degree, office functional posts, and its bidang
+#: (or bagian) as "bidang|seksi under it" (nothing after "|": no seksi)
 UNITS = (
-    ("Sekretariat Daerah", 1, "", ("Bagian Umum|Subbagian Rumah Tangga",
-     "Bagian Organisasi|Subbagian Kelembagaan dan Analisis Jabatan",
-     "Bagian Hukum|Subbagian Peraturan Perundang-undangan", "Bagian Pemerintahan|Subbagian "
-     "Otonomi Daerah"), ("Analis Kebijakan", "Perencana", "Pranata Hubungan Masyarakat", "Arsiparis")),
-    ("Dinas Pendidikan", 5, "Dr.|M.Pd.", ("Bidang Pembinaan Sekolah Dasar|Seksi Kurikulum dan "
-     "Penilaian", "Bidang Pembinaan Sekolah Menengah Pertama|Seksi Peserta Didik",
-     "Bidang Pendidikan Anak Usia Dini dan Nonformal|Seksi Kelembagaan",
-     "Bidang Guru dan Tenaga Kependidikan|Seksi Pembinaan Ketenagaan"),
-     ("Analis Kebijakan", "Pranata Komputer", "Perencana")),
-    ("Dinas Kesehatan", 3, "dr.|M.Kes.", ("Bidang Kesehatan Masyarakat|Seksi Kesehatan Keluarga "
-     "dan Gizi", "Bidang Pencegahan dan Pengendalian Penyakit|Seksi Surveilans dan Imunisasi",
-     "Bidang Pelayanan dan Sumber Daya Kesehatan|Seksi Kefarmasian dan Alat Kesehatan"),
-     ("Epidemiolog Kesehatan", "Penyuluh Kesehatan Masyarakat", "Apoteker", "Nutrisionis")),
-    ("Dinas Kependudukan dan Pencatatan Sipil", 1, "|S.Sos., M.Si.", ("Bidang Pelayanan "
-     "Pendaftaran Penduduk|Seksi Identitas Penduduk", "Bidang Pelayanan Pencatatan Sipil|Seksi "
-     "Kelahiran dan Kematian", "Bidang Pengelolaan Informasi Administrasi Kependudukan|Seksi "
-     "Sistem Informasi"), ("Administrator Database Kependudukan", "Pranata Komputer", "Arsiparis")),
+    ("Sekretariat Daerah", 1, "", ("Analis Kebijakan", "Perencana", "Arsiparis"), (
+        "Bagian Umum|Subbagian Rumah Tangga",
+        "Bagian Organisasi|Subbagian Kelembagaan dan Analisis Jabatan",
+        "Bagian Hukum|Subbagian Peraturan Perundang-undangan",
+        "Bagian Pemerintahan|Subbagian Otonomi Daerah")),
+    ("Dinas Pendidikan", 5, "Dr.|M.Pd.", ("Analis Kebijakan", "Pranata Komputer"), (
+        "Bidang Pembinaan Sekolah Dasar|Seksi Kurikulum dan Penilaian",
+        "Bidang Pembinaan Sekolah Menengah Pertama|Seksi Peserta Didik",
+        "Bidang Pendidikan Anak Usia Dini dan Nonformal|Seksi Kelembagaan",
+        "Bidang Guru dan Tenaga Kependidikan|Seksi Pembinaan Ketenagaan")),
+    ("Dinas Kesehatan", 3, "dr.|M.Kes.", ("Epidemiolog Kesehatan", "Apoteker",
+                                           "Penyuluh Kesehatan Masyarakat", "Nutrisionis"), (
+        "Bidang Kesehatan Masyarakat|Seksi Kesehatan Keluarga dan Gizi",
+        "Bidang Pencegahan dan Pengendalian Penyakit|Seksi Surveilans dan Imunisasi",
+        "Bidang Pelayanan dan Sumber Daya Kesehatan|Seksi Kefarmasian dan Alat Kesehatan")),
+    ("Dinas Kependudukan dan Pencatatan Sipil", 1, "|S.Sos., M.Si.", (
+        "Administrator Database Kependudukan", "Pranata Komputer", "Arsiparis"), (
+        "Bidang Pelayanan Pendaftaran Penduduk|Seksi Identitas Penduduk",
+        "Bidang Pelayanan Pencatatan Sipil|Seksi Kelahiran dan Kematian",
+        "Bidang Pengelolaan Informasi Administrasi Kependudukan|Seksi Sistem Informasi")),
     ("Badan Kepegawaian dan Pengembangan Sumber Daya Manusia", 1, "|S.STP., M.Si.", (
-     "Bidang Pengadaan dan Informasi Kepegawaian|Seksi Data dan Informasi Kepegawaian",
-     "Bidang Mutasi dan Promosi|Seksi Kepangkatan", "Bidang Pengembangan Kompetensi Aparatur|"
-     "Seksi Pelatihan", "Bidang Penilaian Kinerja Aparatur dan Penghargaan|Seksi Penilaian "
-     "Kinerja"), ("Analis Sumber Daya Manusia Aparatur", "Pranata Komputer")),
-    ("Dinas Pekerjaan Umum dan Penataan Ruang", 1, "Ir.|M.T.", ("Bidang Bina Marga|Seksi "
-     "Pembangunan Jalan dan Jembatan", "Bidang Sumber Daya Air|Seksi Irigasi dan Rawa",
-     "Bidang Cipta Karya|Seksi Air Minum dan Sanitasi", "Bidang Penataan Ruang|Seksi "
-     "Pemanfaatan Ruang"), ("Teknik Jalan dan Jembatan", "Teknik Pengairan", "Penata Ruang")),
-    ("Badan Perencanaan Pembangunan Daerah", 1, "|S.E., M.Si.", ("Bidang Pemerintahan dan "
-     "Pembangunan Manusia|Seksi Pembangunan Manusia", "Bidang Perekonomian dan Sumber Daya "
-     "Alam|Seksi Perekonomian", "Bidang Infrastruktur dan Kewilayahan|Seksi Infrastruktur"),
-     ("Perencana", "Statistisi", "Analis Kebijakan")),
-    ("Dinas Sosial", 1, "|S.Sos., M.AP.", ("Bidang Rehabilitasi Sosial|Seksi Rehabilitasi "
-     "Penyandang Disabilitas", "Bidang Perlindungan dan Jaminan Sosial|Seksi Perlindungan Sosial "
-     "Korban Bencana", "Bidang Pemberdayaan Sosial dan Penanganan Fakir Miskin|Seksi Penanganan "
-     "Fakir Miskin"), ("Pekerja Sosial", "Penyuluh Sosial")),
-    ("Inspektorat Daerah", 1, "|S.E., M.Ak.", ("Inspektur Pembantu Wilayah I|", "Inspektur "
-     "Pembantu Wilayah II|", "Inspektur Pembantu Wilayah III|"),
-     ("Auditor", "Pengawas Penyelenggaraan Urusan Pemerintahan di Daerah")),
-    ("Dinas Pertanian dan Ketahanan Pangan", 1, "Ir.|M.P.", ("Bidang Tanaman Pangan dan "
-     "Hortikultura|Seksi Produksi Tanaman Pangan", "Bidang Penyuluhan|Seksi Kelembagaan "
-     "Penyuluhan", "Bidang Ketahanan Pangan|Seksi Distribusi Pangan"), ("Penyuluh Pertanian",)),
-    ("Dinas Komunikasi dan Informatika", 1, "|S.Kom., M.T.", ("Bidang Aplikasi Informatika|Seksi "
-     "Layanan E-Government", "Bidang Informasi dan Komunikasi Publik|Seksi Pengelolaan Informasi "
-     "Publik"), ("Pranata Komputer", "Pranata Hubungan Masyarakat", "Statistisi")),
-    ("Badan Pengelolaan Keuangan dan Aset Daerah", 1, "|S.E., M.Si.", ("Bidang Anggaran|Seksi "
-     "Penyusunan Anggaran", "Bidang Perbendaharaan|Seksi Belanja", "Bidang Akuntansi dan "
-     "Pelaporan|Seksi Akuntansi", "Bidang Aset|Seksi Penatausahaan Aset"),
-     ("Analis Keuangan Pusat dan Daerah", "Pranata Komputer")),
+        "Analis Sumber Daya Manusia Aparatur", "Pranata Komputer"), (
+        "Bidang Pengadaan dan Informasi Kepegawaian|Seksi Data dan Informasi Kepegawaian",
+        "Bidang Mutasi dan Promosi|Seksi Kepangkatan",
+        "Bidang Pengembangan Kompetensi Aparatur|Seksi Pelatihan",
+        "Bidang Penilaian Kinerja Aparatur dan Penghargaan|Seksi Penilaian Kinerja")),
+    ("Dinas Pekerjaan Umum dan Penataan Ruang", 1, "Ir.|M.T.", (
+        "Teknik Jalan dan Jembatan", "Teknik Pengairan", "Penata Ruang"), (
+        "Bidang Bina Marga|Seksi Pembangunan Jalan dan Jembatan",
+        "Bidang Sumber Daya Air|Seksi Irigasi dan Rawa",
+        "Bidang Cipta Karya|Seksi Air Minum dan Sanitasi",
+        "Bidang Penataan Ruang|Seksi Pemanfaatan Ruang")),
+    ("Badan Perencanaan Pembangunan Daerah", 1, "|S.E., M.Si.", (
+        "Perencana", "Statistisi", "Analis Kebijakan"), (
+        "Bidang Pemerintahan dan Pembangunan Manusia|Seksi Pembangunan Manusia",
+        "Bidang Perekonomian dan Sumber Daya Alam|Seksi Perekonomian",
+        "Bidang Infrastruktur dan Kewilayahan|Seksi Infrastruktur")),
+    ("Dinas Sosial", 1, "|S.Sos., M.AP.", ("Pekerja Sosial", "Penyuluh Sosial"), (
+        "Bidang Rehabilitasi Sosial|Seksi Rehabilitasi Penyandang Disabilitas",
+        "Bidang Perlindungan dan Jaminan Sosial|Seksi Perlindungan Sosial Korban Bencana",
+        "Bidang Pemberdayaan Sosial dan Penanganan Fakir Miskin|Seksi Penanganan Fakir Miskin")),
+    ("Inspektorat Daerah", 1, "|S.E., M.Ak.", (
+        "Auditor", "Pengawas Penyelenggaraan Urusan Pemerintahan di Daerah"), (
+        "Inspektur Pembantu Wilayah I|", "Inspektur Pembantu Wilayah II|",
+        "Inspektur Pembantu Wilayah III|")),
+    ("Dinas Pertanian dan Ketahanan Pangan", 1, "Ir.|M.P.", ("Penyuluh Pertanian",), (
+        "Bidang Tanaman Pangan dan Hortikultura|Seksi Produksi Tanaman Pangan",
+        "Bidang Penyuluhan|Seksi Kelembagaan Penyuluhan",
+        "Bidang Ketahanan Pangan|Seksi Distribusi Pangan")),
+    ("Dinas Komunikasi dan Informatika", 1, "|S.Kom., M.T.", (
+        "Pranata Komputer", "Pranata Hubungan Masyarakat", "Statistisi"), (
+        "Bidang Aplikasi Informatika|Seksi Layanan E-Government",
+        "Bidang Informasi dan Komunikasi Publik|Seksi Pengelolaan Informasi Publik")),
 )
 
 
@@ -148,7 +155,7 @@ def demo_rows(n: int = 300, seed: int = 7) -> list[dict[str, str]]:
         raise ValueError("n must be at least 1")
     b = _Builder(seed)
     sekda = b.add("Sekretariat Daerah", "Sekretaris Daerah", J.JPT, None, gelar="|S.H., M.Si.")
-    units = UNITS[:max(2, min(len(UNITS), n // 25))]
+    units = UNITS[:max(2, min(len(UNITS), n // 35))]
     streams = [(_unit(b, spec, sekda), spec[1]) for spec in units]
     while len(b.rows) < n:
         for stream, weight in streams:
@@ -244,7 +251,7 @@ PPPK_SHARE = {"Guru": 0.4, "Pelaksana": 0.25, "Kesehatan": 0.3, "Lain": 0.15}
 
 def _unit(b: _Builder, spec: tuple, sekda: int) -> Iterator[None]:  # type: ignore[type-arg]
     """Adds one person per step: head, sekretariat, bidang with seksi, then staff forever."""
-    name, _, head_gelar, bidang, office = spec
+    name, _, head_gelar, office, bidang = spec
     admins: list[int] = []
     pengawas: list[int] = []
     if name == "Sekretariat Daerah":
@@ -267,7 +274,7 @@ def _unit(b: _Builder, spec: tuple, sekda: int) -> Iterator[None]:  # type: igno
         if seksi:
             pengawas.append(b.add(name, f"Kepala {seksi}", J.PENGAWAS, admins[-1]))
             yield
-        yield from _staff(b, name, office, admins, pengawas, 2)
+        yield from _staff(b, name, office, admins, pengawas, 3)
     if name == "Dinas Pendidikan":
         yield from _schools(b, name, office, admins, pengawas)
     elif name == "Dinas Kesehatan":
