@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 from typing import TypeVar
@@ -13,6 +14,9 @@ from kinerja.runtime import Runtime
 T = TypeVar("T")
 
 
+_injected: list[Runtime] = []
+
+
 @lru_cache(maxsize=1)
 def _runtime() -> Runtime:
     return Runtime.from_env()
@@ -20,7 +24,17 @@ def _runtime() -> Runtime:
 
 def runtime() -> Runtime:
     """One runtime per flow process (engines are pooled, not rebuilt per run)."""
-    return _runtime()
+    return _injected[-1] if _injected else _runtime()
+
+
+@contextmanager
+def use_runtime(rt: Runtime) -> Iterator[Runtime]:
+    """Run flows in this process against `rt` (tests, the benchmark)."""
+    _injected.append(rt)
+    try:
+        yield rt
+    finally:
+        _injected.pop()
 
 
 def now_of(rt: Runtime, now: str | None) -> datetime:

@@ -58,30 +58,40 @@ JENJANG = {"T": "Terampil", "M": "Mahir", "P": "Penyelia", "AP": "Ahli Pertama",
            "AM": "Ahli Muda", "AMd": "Ahli Madya"}
 #: functional post -> (jenjang codes, degree of skilled (T/M/P) levels, degree of expert levels)
 FUNGSIONAL = {
-    "Guru": ("AP AM AMd", "", "|S.Pd."), "Dokter": ("AP AM AMd", "", "dr.|"),
-    "Dokter Gigi": ("AP AM", "", "drg.|"), "Perawat": ("T M P AP AM", "|A.Md.Kep.", "|S.Kep., Ns."),
-    "Bidan": ("T M P AP", "|A.Md.Keb.", "|S.Tr.Keb."), "Apoteker": ("AP AM", "", "|S.Farm., Apt."),
+    "Guru": ("AP AM AMd", "", "|S.Pd."),
+    "Dokter": ("AP AM AMd", "", "dr.|"),
+    "Dokter Gigi": ("AP AM", "", "drg.|"),
+    "Perawat": ("T M P AP AM", "|A.Md.Kep.", "|S.Kep., Ns."),
+    "Bidan": ("T M P AP", "|A.Md.Keb.", "|S.Tr.Keb."),
+    "Apoteker": ("AP AM", "", "|S.Farm., Apt."),
     "Pranata Laboratorium Kesehatan": ("T M AP", "|A.Md.AK.", "|S.Tr.AK."),
-    "Nutrisionis": ("T AP", "|A.Md.Gz.", "|S.Gz."), "Epidemiolog Kesehatan": ("AP AM", "", "|S.KM."),
+    "Nutrisionis": ("T AP", "|A.Md.Gz.", "|S.Gz."),
+    "Epidemiolog Kesehatan": ("AP AM", "", "|S.KM."),
     "Tenaga Sanitasi Lingkungan": ("T M AP", "|A.Md.KL.", "|S.KM."),
     "Penyuluh Kesehatan Masyarakat": ("AP AM", "", "|S.KM."),
-    "Analis Kebijakan": ("AP AM AMd", "", "|S.IP., M.Si."), "Perencana": ("AP AM AMd", "", "|S.T."),
-    "Pranata Komputer": ("T AP AM", "|A.Md.Kom.", "|S.Kom."), "Arsiparis": ("T AP", "|A.Md.", "|S.Hum."),
-    "Pranata Hubungan Masyarakat": ("AP AM", "", "|S.I.Kom."), "Statistisi": ("AP AM", "", "|S.Stat."),
+    "Analis Kebijakan": ("AP AM AMd", "", "|S.IP., M.Si."),
+    "Perencana": ("AP AM AMd", "", "|S.T."),
+    "Pranata Komputer": ("T AP AM", "|A.Md.Kom.", "|S.Kom."),
+    "Arsiparis": ("T AP", "|A.Md.", "|S.Hum."),
+    "Pranata Hubungan Masyarakat": ("AP AM", "", "|S.I.Kom."),
+    "Statistisi": ("AP AM", "", "|S.Stat."),
     "Analis Sumber Daya Manusia Aparatur": ("AP AM", "", "|S.Psi."),
-    "Auditor": ("AP AM AMd", "", "|S.E., Ak."), "Teknik Jalan dan Jembatan": ("T AP AM", "|A.Md.T.", "|S.T."),
-    "Teknik Pengairan": ("AP AM", "", "|S.T."), "Penata Ruang": ("AP AM", "", "|S.T., M.T."),
-    "Pekerja Sosial": ("T AP AM", "|A.Md.", "|S.Sos."), "Penyuluh Sosial": ("AP AM", "", "|S.Sos."),
+    "Auditor": ("AP AM AMd", "", "|S.E., Ak."),
+    "Pengawas Penyelenggaraan Urusan Pemerintahan di Daerah": ("AP AM", "", "|S.H."),
+    "Teknik Jalan dan Jembatan": ("T AP AM", "|A.Md.T.", "|S.T."),
+    "Teknik Pengairan": ("AP AM", "", "|S.T."),
+    "Penata Ruang": ("AP AM", "", "|S.T., M.T."),
+    "Pekerja Sosial": ("T AP AM", "|A.Md.", "|S.Sos."),
+    "Penyuluh Sosial": ("AP AM", "", "|S.Sos."),
     "Administrator Database Kependudukan": ("AP AM", "", "|S.Kom."),
     "Penyuluh Pertanian": ("T M AP AM", "|A.Md.P.", "|S.P."),
-    "Pengawas Penyelenggaraan Urusan Pemerintahan di Daerah": ("AP AM", "", "|S.H."),
-    "Analis Keuangan Pusat dan Daerah": ("AP AM", "", "|S.E."),
 }
 PELAKSANA = ("Pengadministrasi Perkantoran", "Pengelola Data", "Pengolah Data dan Informasi",
              "Penata Layanan Operasional", "Pengelola Layanan Operasional",
              "Operator Layanan Operasional", "Pengelola Keuangan")
 GELAR = {J.JPT: ("|S.H., M.H.", "|S.Sos., M.Si.", "|S.E., M.M.", "Dr.|M.Si.", "|S.STP., M.Si."),
-         J.ADMINISTRATOR: ("|S.E., M.M.", "|S.Sos., M.Si.", "|S.H.", "|S.T., M.T.", "|S.IP., M.AP."),
+         J.ADMINISTRATOR: ("|S.E., M.M.", "|S.Sos., M.Si.", "|S.H.", "|S.T., M.T.",
+                           "|S.IP., M.AP."),
          J.PENGAWAS: ("|S.E.", "|S.Sos.", "|S.H.", "|S.AP.", "|S.Kom.", "|S.T.", "|S.IP."),
          J.PELAKSANA: ("", "", "", "|S.E.", "|A.Md.", "|S.Kom.", "|S.Sos.", "|S.AP.")}
 SUBBAGIAN = ("Subbagian Umum dan Kepegawaian", "Subbagian Keuangan dan Aset")
@@ -90,9 +100,10 @@ KECAMATAN = ("Sukamaju Sukajaya Mekarsari Tanjungsari Karanganyar Sidomulyo Marg
 KESEHATAN = ("Dokter", "Dokter Gigi", "Perawat", "Perawat", "Perawat", "Bidan", "Bidan",
              "Pranata Laboratorium Kesehatan", "Nutrisionis", "Tenaga Sanitasi Lingkungan",
              "Apoteker")
+UnitSpec = tuple[str, int, str, tuple[str, ...], tuple[str, ...]]
 #: unit, weight (its share of staff), head's degree, office functional posts, and its bidang
 #: (or bagian) as "bidang|seksi under it" (nothing after "|": no seksi)
-UNITS = (
+UNITS: tuple[UnitSpec, ...] = (
     ("Sekretariat Daerah", 1, "", ("Analis Kebijakan", "Perencana", "Arsiparis"), (
         "Bagian Umum|Subbagian Rumah Tangga",
         "Bagian Organisasi|Subbagian Kelembagaan dan Analisis Jabatan",
@@ -249,7 +260,7 @@ SKILLED = frozenset({"T", "M", "P"})  # jenjang keterampilan; the rest are keahl
 PPPK_SHARE = {"Guru": 0.4, "Pelaksana": 0.25, "Kesehatan": 0.3, "Lain": 0.15}
 
 
-def _unit(b: _Builder, spec: tuple, sekda: int) -> Iterator[None]:  # type: ignore[type-arg]
+def _unit(b: _Builder, spec: UnitSpec, sekda: int) -> Iterator[None]:
     """Adds one person per step: head, sekretariat, bidang with seksi, then staff forever."""
     name, _, head_gelar, office, bidang = spec
     admins: list[int] = []

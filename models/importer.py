@@ -39,7 +39,8 @@ class ImportResult:
 def read_sheet(data: bytes, filename: str) -> Sheet:
     """The header and non-blank rows (with spreadsheet row numbers) of a .csv or .xlsx file."""
     name = filename.lower()
-    if name.endswith((".xlsx", ".xlsm")) or (not name.endswith(".csv") and data[:4] == b"PK\x03\x04"):
+    zipped = data[:4] == b"PK\x03\x04"
+    if name.endswith((".xlsx", ".xlsm")) or (zipped and not name.endswith(".csv")):
         return read_xlsx(data)
     if name.endswith((".csv", ".txt")):
         return read_csv(data)

@@ -103,7 +103,8 @@ def _address(value: Address) -> str:
 
 def encode_body(text: str, boundary: str) -> tuple[str, bytes]:
     """(Content-Transfer-Encoding, body with CRLF line ends): 7bit when it can be, else QP."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if (text.isascii() and boundary not in text
             and max(map(len, text.split("\n"))) <= 998 and "\0" not in text):
         # plain ASCII needs no encoding: the common case, and ten times cheaper than QP

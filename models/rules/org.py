@@ -74,8 +74,8 @@ class ImportRejected(RuleError):
 
 
 def check_rows(header: Sequence[object], rows: Iterable[Row], *,
-               existing: Mapping[str, str | None],
-               inactive_units: Collection[str] = ()) -> tuple[list[PegawaiRow], list[ImportProblem]]:
+               existing: Mapping[str, str | None], inactive_units: Collection[str] = (),
+               ) -> tuple[list[PegawaiRow], list[ImportProblem]]:
     """Parsed rows and every problem; `existing` maps active employees' NIP to their superior's."""
     people, nodes, problems = _parse_all(header, rows, inactive_units)
     if nodes is not None:
@@ -129,6 +129,9 @@ def _p(row: int, column: str, message_id: str, message_en: str) -> ImportProblem
 
 
 def _clean(value: object) -> str:
+    """Text with runs of whitespace made single spaces; integral floats without '.0'."""
+    if type(value) is str:
+        return " ".join(value.split())
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
