@@ -22,6 +22,12 @@ from models.rules.calendar import to_local
 
 LINK = re.compile(r"https?://\S+/t/[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+")
 OPTION = re.compile(r'<option value="(\d+)">')
+#: the outbox key's prefix (X-Kinerja-Key header) -> message kind
+KIND_OF_KEY = {"invite": "undangan_skp", "remind-skp": "pengingat_skp",
+               "remind-ppk": "pengingat_persetujuan", "submitted": "skp_diajukan",
+               "returned": "skp_dikembalikan", "approved": "skp_disetujui", "renew": "tautan_baru",
+               "cascade-wait": "menunggu_rhk_atasan", "escalate": "eskalasi_persetujuan",
+               "report": "laporan_perencanaan"}
 
 
 @dataclass
@@ -42,7 +48,8 @@ class Inbox:
             msg = message_from_bytes(box.get_bytes(key))
             text = _text_of(msg)
             found = LINK.search(text)
-            out.append((msg.get("To", ""), msg.get("X-Kinerja-Kind", ""), found.group(0) if found else ""))
+            kind = KIND_OF_KEY.get(str(msg.get("X-Kinerja-Key", "")).split(":", 1)[0], "")
+            out.append((msg.get("To", ""), kind, found.group(0) if found else ""))
         return out
 
 

@@ -105,7 +105,7 @@ class SmtpMailer:
         except SMTPServerDisconnected as exc:
             raise _Dropped(_describe(exc)) from exc
         except SMTPResponseException as exc:
-            if not client.is_connected:  # e.g. 421: the server closed the connection
+            if exc.code == 421 or not client.is_connected:  # 421: the server is closing
                 raise _Dropped(f"{exc.code} {exc.message}") from exc
             return SendOutcome(message.key, classify(exc.code), f"{exc.code} {exc.message}")
         except (SMTPException, OSError) as exc:  # timeouts and the like leave it closed

@@ -71,6 +71,48 @@ def unstructured(name: str, value: str) -> str:
     return _fold_ascii(name, value)
 
 
+def _plain_phrase(text: str) -> str:
+    """ASCII words as they are, or as one quoted string when they hold a special character."""
+    if not any(c in _SPECIALS for c in text):
+        return text
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def _encoded_phrase(text: str) -> list[str]:
+    """Encoded words for non-ASCII words, split between words where they must be split.
+
+    A space that separates two encoded words is carried inside the first one: RFC 2047 readers
+    drop whitespace between encoded words (Python's own parser keeps it, so it then shows two).
+    """
+    chunks: list[str] = []
+    for word in text.split(" "):
+        # one byte kept free for the separating space a chunk may end with
+        if chunks and len(f"{chunks[-1]} {word}".encode()) < _WORD_BYTES:
+            chunks[-1] = f"{chunks[-1]} {word}"
+        else:
+            if chunks:
+                chunks[-1] += " "
+            chunks.append(word)
+    return [w for chunk in chunks for w in _encoded_words(chunk)]
+
+
+def _phrase(name: str) -> list[str]:
+    """Display-name tokens: runs of ASCII words stay readable, runs of others are encoded."""
+    runs: list[tuple[bool, list[str]]] = []
+    for word in name.split(" "):
+        plain = word.isascii() and "=?" not in word
+        if runs and runs[-1][0] == plain:
+            runs[-1][1].append(word)
+        else:
+            runs.append((plain, [word]))
+    tokens: list[str] = []
+    for plain, words in runs:
+        text = " ".join(words)
+        tokens.extend([_plain_phrase(text)] if plain else _encoded_phrase(text))
+    return tokens
+
+
 @lru_cache(maxsize=4096)
 def format_address(name: str, addr: str) -> str:
     """'Name <addr>' with the name quoted or RFC 2047-encoded as needed; bare addr if no name."""
@@ -80,12 +122,10 @@ def format_address(name: str, addr: str) -> str:
                          "not supported")
     if not name:
         return addr
-    if _needs_encoding(name):
-        return " ".join(_encoded_words(name)) + f" <{addr}>"
-    if any(c in _SPECIALS for c in name):
-        escaped = name.replace("\\", "\\\\").replace('"', '\\"')
-        return f'"{escaped}" <{addr}>'
-    return f"{name} <{addr}>"
+    tokens = [*_phrase(name), f"<{addr}>"]
+    joined = " ".join(tokens)
+    # fold between tokens (never inside one) when the line would be long
+    return joined if len(joined) <= 70 else (CRLF + " ").join(tokens)
 
 
 @lru_cache(maxsize=256)

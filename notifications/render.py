@@ -8,8 +8,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import (Environment, FileSystemLoader, StrictUndefined, Template, TemplateError,
-                    select_autoescape)
+import jinja2
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 
 from notifications.kinds import KINDS, required_keys
 
@@ -30,9 +30,9 @@ class RenderedEmail:
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
-    subject: Template
-    text: Template
-    html: Template
+    subject: jinja2.Template
+    text: jinja2.Template
+    html: jinja2.Template
 
 
 @cache

@@ -53,17 +53,17 @@ def _reminder(task: Task, skps: dict[int, Skp], waiting: dict[int, int],
         skp = skps.get(p.id)
         if skp is None or skp.status not in (SkpStatus.DRAF, SkpStatus.DIKEMBALIKAN):
             return None
-        kind, extra = "pengingat_skp", {}
+        kind, prefix, extra = "pengingat_skp", "remind-skp", {}
     else:
         if not waiting.get(p.id):
             return None
-        kind, extra = "pengingat_persetujuan", {"pending": waiting[p.id]}
+        kind, prefix, extra = "pengingat_persetujuan", "remind-ppk", {"pending": waiting[p.id]}
     n = reminder_due(due_at=task.due_at, offsets_minutes=cycle.reminder_offsets,
                      sent=task.reminders_sent, created_at=task.created_at, now=now)
     if n is None:
         return None
     task.reminders_sent = n + 1
-    return {"key": f"reminder:{task.id}:{n}", "kind": kind, "to_email": p.email,
+    return {"key": f"{prefix}:{task.id}:{n}", "kind": kind, "to_email": p.email,
             "pegawai_id": p.id, "language": mail.language,
             "context": {"agency_name": mail.agency, "nama": p.nama, "tahun": cycle.tahun,
                         "link": mail.links.task(task.id, p.id, now), "n": n + 1,

@@ -57,8 +57,12 @@ def live(db: Engine, tmp_path: Path) -> Iterator[tuple]:
 
 
 def _deliver(rt) -> None:  # type: ignore[no-untyped-def]
-    asyncio.run(dispatch_due(engine=rt.engine, mailer=SmtpMailer(rt.smtp), smtp=rt.smtp,
-                             now=rt.clock.now(), limit=1000))
+    """Run the outbox dispatcher (in its own thread: Playwright's sync API owns this one's loop)."""
+    job = threading.Thread(target=lambda: asyncio.run(dispatch_due(
+        engine=rt.engine, mailer=SmtpMailer(rt.smtp), smtp=rt.smtp, now=rt.clock.now(),
+        limit=1000)))
+    job.start()
+    job.join(60)
 
 
 def _link(inbox: Inbox, mails: dict, email: str, kind: str) -> str:

@@ -48,6 +48,7 @@ def setup(db: Engine, tmp_path: Path):  # type: ignore[no-untyped-def]
         cycle = create_cycle(session=s, tahun=2027, now=T0, actor="test",
                              planning=calendar.compressed_planning(T0, 1000),
                              reminder_offsets=(-60, 60))
+        cycle.status = "launched"
     with use_runtime(rt):
         yield rt, clock, cycle.id, org
 

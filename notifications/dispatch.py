@@ -1,0 +1,197 @@
+"""The outbox dispatcher: claim due messages, render and send them in batches, record outcomes.
+
+Concurrency: a chunk is claimed in one short statement that moves the rows' next_attempt_at
+forward by CLAIM_SECONDS (a lease) and returns them; on PostgreSQL the rows are picked with
+FOR UPDATE SKIP LOCKED, so several dispatchers never claim the same row. No transaction is
+open while SMTP is spoken; outcomes are written afterwards in a second short transaction. If
+a dispatcher dies mid-batch, its claimed rows become due again when the lease ends and are
+sent again (at least once; the Message-ID derived from the key lets mail clients fold a
+duplicate). On SQLite a single dispatcher is assumed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from kinerja.settings import SmtpSettings
+from models.db import session_scope
+from models.rules.enums import OutboxStatus
+from models.rules.outbox import after_failure, next_attempt_at
+from models.tables import OutboxMessage
+from notifications.mailer import Mailer, Outcome, OutgoingMessage, SendOutcome
+from notifications.mime import build_mime, split_address
+from notifications.render import render
+
+log = logging.getLogger(__name__)
+
+#: how long a claimed row stays invisible to other dispatchers while its batch is sent
+CLAIM_SECONDS = 15 * 60
+_ERROR_MAX = 2000  # OutboxMessage.last_error's length
+T = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    retried: int = 0
+    parked: int = 0
+    #: still queued and due after this run (more than `limit`, or claimed by another dispatcher)
+    remaining: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    id: int
+    key: str
+    kind: str
+    to_email: str
+    language: str
+    context: dict[str, Any]
+    attempts: int
+
+
+def _claim(engine: Engine, *, now: datetime, size: int) -> list[_Claimed]:
+    """Lease up to `size` due queued rows, oldest first, in one statement."""
+    due = (select(T.c.id).where(T.c.status == OutboxStatus.QUEUED, T.c.next_attempt_at <= now)
+           .order_by(T.c.id).limit(size))
+    if engine.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    stmt = (update(T).where(T.c.id.in_(due.scalar_subquery()))
+            .values(next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS))
+            .returning(T.c.id, T.c.key, T.c.kind, T.c.to_email, T.c.language, T.c.context,
+                       T.c.attempts))
+    with session_scope(engine) as session:
+        rows = session.execute(stmt).all()
+    return sorted((_Claimed(*row) for row in rows), key=lambda c: c.id)
+
+
+def _build(row: _Claimed, smtp: SmtpSettings, envelope_from: str,
+           now: datetime) -> OutgoingMessage:
+    email = render(row.kind, row.context, row.language)
+    mime = build_mime(key=row.key, sender=smtp.sender,
+                      to=(str(row.context.get("nama", "")), row.to_email),
+                      subject=email.subject, text=email.text, html=email.html, date=now)
+    return OutgoingMessage(key=row.key, sender=envelope_from, recipients=(row.to_email,),
+                           mime=mime)
+
+
+def _prepare(rows: Sequence[_Claimed], smtp: SmtpSettings,
+             now: datetime) -> tuple[list[OutgoingMessage], dict[str, str]]:
+    """Messages ready to send, and {key: error} for those that cannot even be built."""
+    envelope_from = split_address(smtp.sender)[1]
+    ready: list[OutgoingMessage] = []
+    broken: dict[str, str] = {}
+    for row in rows:
+        try:
+            ready.append(_build(row, smtp, envelope_from, now))
+        except Exception as exc:  # one bad message must not stop the batch
+            broken[row.key] = f"cannot build message: {type(exc).__name__}: {exc}"
+    return ready, broken
+
+
+async def _send(mailer: Mailer, messages: list[OutgoingMessage]) -> dict[str, SendOutcome]:
+    """Outcomes by key; a mailer that raises or skips a message counts as a temporary failure."""
+    if not messages:
+        return {}
+    try:
+        outcomes = {o.key: o for o in await mailer.send_batch(messages)}
+    except Exception as exc:
+        log.exception("mailer failed on a batch of %d", len(messages))
+        outcomes = {}
+        failure = f"mailer error: {type(exc).__name__}: {exc}"
+    else:
+        failure = "mailer returned no outcome"
+    return {m.key: outcomes.get(m.key) or SendOutcome(m.key, Outcome.TEMPORARY, failure)
+            for m in messages}
+
+
+def _decide(rows: Sequence[_Claimed], outcomes: dict[str, SendOutcome], broken: dict[str, str],
+            smtp: SmtpSettings, now: datetime) -> tuple[list[int], list[dict[str, Any]],
+                                                         list[dict[str, Any]]]:
+    """(sent ids, retry parameters, park parameters) for the rows of one batch."""
+    sent: list[int] = []
+    retry: list[dict[str, Any]] = []
+    park: list[dict[str, Any]] = []
+    for row in rows:
+        attempts = row.attempts + 1
+        result = outcomes.get(row.key)
+        if result is not None and result.ok:
+            sent.append(row.id)
+            continue
+        permanent = row.key in broken or (result is not None
+                                          and result.outcome is Outcome.PERMANENT)
+        error = (broken.get(row.key) or (result.detail if result else "") or "failed")
+        params = {"b_id": row.id, "b_attempts": attempts, "b_error": error[:_ERROR_MAX]}
+        if after_failure(attempts, smtp.max_attempts, permanent) == "park":
+            park.append(params)
+        else:
+            retry.append({**params, "b_next": next_attempt_at(attempts, smtp.retry_base_seconds,
+                                                              now)})
+    return sent, retry, park
+
+
+def _record(engine: Engine, *, sent: list[int], retry: list[dict[str, Any]],
+            park: list[dict[str, Any]], now: datetime) -> None:
+    """Write one batch's outcomes in bulk, in one short transaction."""
+    queued = T.c.status == OutboxStatus.QUEUED
+    by_id = T.c.id == bindparam("b_id")
+    with session_scope(engine) as session:
+        if sent:
+            session.execute(update(T).where(T.c.id.in_(sent), queued).values(
+                status=OutboxStatus.SENT, sent_at=now, attempts=T.c.attempts + 1))
+        if retry:
+            session.execute(update(T).where(by_id, queued).values(
+                attempts=bindparam("b_attempts"), next_attempt_at=bindparam("b_next"),
+                last_error=bindparam("b_error")), retry)
+        if park:
+            session.execute(update(T).where(by_id, queued).values(
+                status=OutboxStatus.PARKED, attempts=bindparam("b_attempts"),
+                last_error=bindparam("b_error")), park)
+
+
+def _count_due(engine: Engine, now: datetime) -> int:
+    with session_scope(engine) as session:
+        return int(session.execute(select(func.count()).select_from(T).where(
+            T.c.status == OutboxStatus.QUEUED, T.c.next_attempt_at <= now)).scalar_one())
+
+
+async def dispatch_due(*, engine: Engine, mailer: Mailer, smtp: SmtpSettings, now: datetime,
+                       limit: int = 10_000) -> DispatchReport:
+    """Send up to `limit` due queued messages in batches of smtp.batch_size; record outcomes."""
+    report = DispatchReport()
+    handled = 0
+    while handled < limit:
+        rows = _claim(engine, now=now, size=min(smtp.batch_size, limit - handled))
+        if not rows:
+            break
+        handled += len(rows)
+        ready, broken = _prepare(rows, smtp, now)
+        outcomes = await _send(mailer, ready)
+        sent, retry, park = _decide(rows, outcomes, broken, smtp, now)
+        _record(engine, sent=sent, retry=retry, park=park, now=now)
+        report.sent += len(sent)
+        report.retried += len(retry)
+        report.parked += len(park)
+    report.remaining = _count_due(engine, now)
+    log.info("outbox dispatch: %s", report)
+    return report
+
+
+def requeue_parked(*, session: Session, ids: Iterable[int], now: datetime) -> int:
+    """Queue parked messages again (HR re-send) with a fresh attempt count. Does not commit."""
+    wanted = list(ids)
+    if not wanted:
+        return 0
+    result = session.execute(update(T).where(T.c.id.in_(wanted),
+                                             T.c.status == OutboxStatus.PARKED)
+                             .values(status=OutboxStatus.QUEUED, attempts=0,
+                                     next_attempt_at=now))
+    return int(result.rowcount)  # type: ignore[attr-defined]

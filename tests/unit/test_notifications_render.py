@@ -1,0 +1,125 @@
+"""Rendering every message kind in both languages, escaping, and context checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from notifications.kinds import KINDS, required_keys
+from notifications.render import RenderError, render
+
+SAMPLE = {
+    "agency_name": "Pemerintah Kabupaten Contoh",
+    "nama": "Siti Nurhaliza, S.E.",
+    "tahun": 2027,
+    "link": "https://kinerja.example.go.id/t/abc123",
+    "console_link": "https://kinerja.example.go.id/hr/cycles/1",
+    "due": "20 Januari 2027 16.00 WIB",
+    "submitted": "10 Januari 2027 09.00 WIB",
+    "n": 2,
+    "overdue": False,
+    "pending": 3,
+    "pegawai_nama": "Budi Santoso",
+    "pegawai_nip": "198501012010011001",
+    "ppk_nama": "Dr. Ahmad Yani",
+    "ppk_nip": "197001011995031001",
+    "comment": "RHK 2 belum terukur.\nMohon tambahkan target kuantitas.",
+    "task_label": "Penyusunan SKP 2027",
+    "bawahan_nama": "Rina Marlina",
+    "total": 120,
+    "approved": 100,
+    "without_approved_count": 52,
+    "without_approved": ["199001012015011001 Andi (Bagian Umum)",
+                         "199101012015011002 Dewi (Bagian Keuangan)"],
+}
+ALL = [(kind, lang) for kind in KINDS for lang in ("id", "en")]
+
+
+def context_for(kind: str, **overrides: object) -> dict[str, object]:
+    return {**{k: SAMPLE[k] for k in required_keys(kind)}, **overrides}
+
+
+def test_sample_covers_every_declared_key() -> None:
+    assert {k for kind in KINDS for k in required_keys(kind)} <= set(SAMPLE)
+
+
+@pytest.mark.parametrize(("kind", "language"), ALL)
+def test_every_kind_renders_in_both_languages(kind: str, language: str) -> None:
+    email = render(kind, context_for(kind), language)
+    assert email.subject and "\n" not in email.subject
+    for part in (email.subject, email.text, email.html):
+        assert "{{" not in part and "{%" not in part and "None" not in part
+    greeting = "Yth. Bapak/Ibu Siti Nurhaliza, S.E.," if language == "id" \
+        else "Dear Siti Nurhaliza, S.E.,"
+    assert email.text.startswith(greeting)
+    assert greeting in email.html
+    assert SAMPLE["agency_name"] in email.html and SAMPLE["agency_name"] in email.text
+    assert f'<html lang="{language}">' in email.html
+    for url_key in ("link", "console_link"):
+        if url_key in KINDS[kind]:
+            assert SAMPLE[url_key] in email.text
+            assert f'href="{SAMPLE[url_key]}"' in email.html
+
+
+@pytest.mark.parametrize(("kind", "language"), ALL)
+def test_personal_link_footer_only_where_there_is_a_link(kind: str, language: str) -> None:
+    email = render(kind, context_for(kind), language)
+    personal = "bersifat pribadi" if language == "id" else "is personal"
+    assert (personal in email.text) == ("link" in KINDS[kind])
+    assert (personal in email.html) == ("link" in KINDS[kind])
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_reminder_wording_changes_when_overdue(language: str) -> None:
+    before = render("pengingat_skp", context_for("pengingat_skp", overdue=False), language)
+    after = render("pengingat_skp", context_for("pengingat_skp", overdue=True), language)
+    assert before.subject != after.subject
+    assert ("terlewati" if language == "id" else "has passed") in after.text
+    assert SAMPLE["due"] in before.subject
+
+
+def test_english_plural_follows_pending() -> None:
+    one = render("pengingat_persetujuan", context_for("pengingat_persetujuan", pending=1), "en")
+    many = render("pengingat_persetujuan", context_for("pengingat_persetujuan"), "en")
+    assert "1 SKP awaiting" in one.subject and "3 SKPs awaiting" in many.subject
+
+
+def test_report_lists_employees_and_how_many_more() -> None:
+    email = render("laporan_perencanaan", context_for("laporan_perencanaan"), "id")
+    assert "199001012015011001 Andi (Bagian Umum)" in email.text
+    assert "dan 50 pegawai lainnya" in email.text
+    assert "<li>199101012015011002 Dewi (Bagian Keuangan)</li>" in email.html
+
+
+def test_html_is_escaped_and_text_is_raw() -> None:
+    evil = "<script>alert(1)</script>"
+    email = render("skp_dikembalikan", context_for("skp_dikembalikan", nama=evil,
+                                                   comment='a & b "c"'), "id")
+    assert evil not in email.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in email.html
+    assert "a &amp; b &#34;c&#34;" in email.html
+    assert evil in email.text and 'a & b "c"' in email.text
+
+
+def test_subject_is_not_escaped() -> None:
+    email = render("skp_diajukan", context_for("skp_diajukan", pegawai_nama="A & B <c>"), "id")
+    assert email.subject.startswith("SKP A & B <c> menunggu")
+    assert "<title>SKP A &amp; B &lt;c&gt; menunggu" in email.html
+
+
+def test_missing_keys_are_named() -> None:
+    context = context_for("skp_diajukan")
+    del context["due"], context["nama"]
+    with pytest.raises(RenderError, match="skp_diajukan.*missing: nama, due"):
+        render("skp_diajukan", context)
+
+
+def test_unknown_kind_and_language_are_errors() -> None:
+    with pytest.raises(RenderError, match="unknown message kind 'nope'"):
+        render("nope", SAMPLE)
+    with pytest.raises(RenderError, match="unsupported language 'fr'"):
+        render("undangan_skp", context_for("undangan_skp"), "fr")
+
+
+def test_extra_context_is_ignored() -> None:
+    email = render("tautan_baru", context_for("tautan_baru", unrelated="x", language="en"), "id")
+    assert email.text.startswith("Yth.")
