@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     p_tok.add_argument("--name", default="simpeg")
     p_sim = sub.add_parser("simulate", help="play the planning stage against a running Kinerja")
     p_sim.add_argument("--url", default="")
-    p_sim.add_argument("--minutes", type=float, default=4.0)
+    p_sim.add_argument("--minutes", type=float, default=8.0,
+                       help="length of the compressed planning stage (at least 6)")
     p_sim.add_argument("--return-share", type=float, default=0.2)
     p_sim.add_argument("--late-share", type=float, default=0.1)
     p_sim.add_argument("--seed", type=int, default=1)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import random
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,6 +96,7 @@ GELAR = {J.JPT: ("|S.H., M.H.", "|S.Sos., M.Si.", "|S.E., M.M.", "Dr.|M.Si.", "|
                            "|S.IP., M.AP."),
          J.PENGAWAS: ("|S.E.", "|S.Sos.", "|S.H.", "|S.AP.", "|S.Kom.", "|S.T.", "|S.IP."),
          J.PELAKSANA: ("", "", "", "|S.E.", "|A.Md.", "|S.Kom.", "|S.Sos.", "|S.AP.")}
+HEAD_TITLE = {"Inspektorat Daerah": "Inspektur Daerah"}  # otherwise "Kepala <unit>"
 SUBBAGIAN = ("Subbagian Umum dan Kepegawaian", "Subbagian Keuangan dan Aset")
 KECAMATAN = ("Sukamaju Sukajaya Mekarsari Tanjungsari Karanganyar Sidomulyo Margamulya Wonorejo "
              "Sumberjaya Tegalsari Pasirjaya Harjamukti Mulyorejo Sindangsari Kertajaya").split()
@@ -260,52 +263,57 @@ SKILLED = frozenset({"T", "M", "P"})  # jenjang keterampilan; the rest are keahl
 PPPK_SHARE = {"Guru": 0.4, "Pelaksana": 0.25, "Kesehatan": 0.3, "Lain": 0.15}
 
 
+@dataclass
+class _Office:
+    """A unit's head office: its functional posts and the superiors its staff report to."""
+
+    unit: str
+    fungsional: tuple[str, ...]
+    admins: list[int] = field(default_factory=list)  # sekretaris, kepala bidang / bagian
+    pengawas: list[int] = field(default_factory=list)  # kepala subbagian / seksi
+
+
 def _unit(b: _Builder, spec: UnitSpec, sekda: int) -> Iterator[None]:
     """Adds one person per step: head, sekretariat, bidang with seksi, then staff forever."""
-    name, _, head_gelar, office, bidang = spec
-    admins: list[int] = []
-    pengawas: list[int] = []
-    if name == "Sekretariat Daerah":
-        head = sekda
-    else:
-        head = b.add(name, f"Kepala {name}" if "Inspektorat" not in name else "Inspektur Daerah",
-                     J.JPT, sekda, gelar=head_gelar)
+    name, _, head_gelar, fungsional, bidang = spec
+    office = _Office(name, fungsional)
+    head = sekda
+    if name != "Sekretariat Daerah":
+        head = b.add(name, HEAD_TITLE.get(name, f"Kepala {name}"), J.JPT, sekda, gelar=head_gelar)
         yield
-        admins.append(b.add(name, f"Sekretaris {name}", J.ADMINISTRATOR, head))
+        office.admins.append(b.add(name, f"Sekretaris {name}", J.ADMINISTRATOR, head))
         yield
         for sub in SUBBAGIAN:
-            pengawas.append(b.add(name, f"Kepala {sub}", J.PENGAWAS, admins[0]))
+            office.pengawas.append(b.add(name, f"Kepala {sub}", J.PENGAWAS, office.admins[0]))
             yield
-            yield from _staff(b, name, office, admins, pengawas, 1)
+            yield from _staff(b, office, 1)
     for item in bidang:
         post, _, seksi = item.partition("|")
         prefix = "" if post.startswith("Inspektur") else "Kepala "
-        admins.append(b.add(name, prefix + post, J.ADMINISTRATOR, head))
+        office.admins.append(b.add(name, prefix + post, J.ADMINISTRATOR, head))
         yield
         if seksi:
-            pengawas.append(b.add(name, f"Kepala {seksi}", J.PENGAWAS, admins[-1]))
+            office.pengawas.append(b.add(name, f"Kepala {seksi}", J.PENGAWAS, office.admins[-1]))
             yield
-        yield from _staff(b, name, office, admins, pengawas, 3)
+        yield from _staff(b, office, 3)
     if name == "Dinas Pendidikan":
-        yield from _schools(b, name, office, admins, pengawas)
+        yield from _schools(b, office)
     elif name == "Dinas Kesehatan":
-        yield from _puskesmas(b, name, office, admins, pengawas, head)
-    yield from _staff(b, name, office, admins, pengawas, None)
+        yield from _puskesmas(b, office, head)
+    yield from _staff(b, office, None)
 
 
-def _staff(b: _Builder, unit: str, office: tuple[str, ...], admins: list[int],
-           pengawas: list[int], count: int | None) -> Iterator[None]:
-    """`count` office staff (None: forever): functional posts under a bidang, pelaksana under
-    a seksi or subbagian."""
-    done = 0
-    while count is None or done < count:
-        if office and b.rng.random() < 0.45:
-            _fungsional(b, unit, b.rng.choice(office), b.rng.choice(admins + pengawas))
+def _staff(b: _Builder, office: _Office, count: int | None) -> Iterator[None]:
+    """`count` office staff (None: forever): functional posts under anyone structural,
+    pelaksana under a seksi or subbagian."""
+    for _ in range(count) if count is not None else itertools.count():
+        if office.fungsional and b.rng.random() < 0.45:
+            boss = b.rng.choice(office.admins + office.pengawas)
+            _fungsional(b, office.unit, b.rng.choice(office.fungsional), boss)
         else:
-            boss = b.rng.choice(pengawas or admins)
-            b.add(unit, b.rng.choice(PELAKSANA), J.PELAKSANA, boss,
+            boss = b.rng.choice(office.pengawas or office.admins)
+            b.add(office.unit, b.rng.choice(PELAKSANA), J.PELAKSANA, boss,
                   pppk=b.rng.random() < PPPK_SHARE["Pelaksana"])
-        done += 1
         yield
 
 
@@ -313,7 +321,7 @@ def _fungsional(b: _Builder, unit: str, post: str, boss: int, *, jenjang: str = 
                 jabatan: str = "") -> int:
     codes, skilled, expert = FUNGSIONAL[post]
     options = codes.split()
-    code = jenjang or b.rng.choices(options, range(len(options), 0, -1))[0]
+    code = jenjang or b.rng.choices(options, range(len(options), 0, -1))[0]  # juniors commoner
     level = JENJANG[code]
     kind = "Guru" if post == "Guru" else "Kesehatan" if post in KESEHATAN else "Lain"
     return b.add(unit, jabatan or f"{post} {level}", J.FUNGSIONAL, boss, jenjang=level,
@@ -321,12 +329,11 @@ def _fungsional(b: _Builder, unit: str, post: str, boss: int, *, jenjang: str = 
                  pppk=not jabatan and b.rng.random() < PPPK_SHARE[kind], female=post == "Bidan")
 
 
-def _schools(b: _Builder, unit: str, office: tuple[str, ...], admins: list[int],
-             pengawas: list[int]) -> Iterator[None]:
+def _schools(b: _Builder, office: _Office) -> Iterator[None]:
     """SD and SMP schools forever: a kepala sekolah (a senior guru), guru and one operator."""
-    for s in range(10**9):
+    for s in itertools.count():
         kec, number = KECAMATAN[s % len(KECAMATAN)], s // len(KECAMATAN) + 1
-        level, kabid = ("SMP", admins[2]) if s % 4 == 3 else ("SD", admins[1])
+        level, kabid = ("SMP", office.admins[2]) if s % 4 == 3 else ("SD", office.admins[1])
         school = f"{level} Negeri {number} {kec}"
         kepala = _fungsional(b, school, "Guru", kabid, jenjang="AMd", jabatan="Kepala Sekolah")
         yield
@@ -335,13 +342,12 @@ def _schools(b: _Builder, unit: str, office: tuple[str, ...], admins: list[int],
             yield
         b.add(school, "Operator Layanan Operasional", J.PELAKSANA, kepala, pppk=True)
         yield
-        yield from _staff(b, unit, office, admins, pengawas, 1)
+        yield from _staff(b, office, 1)
 
 
-def _puskesmas(b: _Builder, unit: str, office: tuple[str, ...], admins: list[int],
-               pengawas: list[int], head: int) -> Iterator[None]:
+def _puskesmas(b: _Builder, office: _Office, head: int) -> Iterator[None]:
     """Puskesmas forever: a kepala (pengawas) over doctors, nurses, midwives and staff."""
-    for s in range(10**9):
+    for s in itertools.count():
         kec, round_ = KECAMATAN[s % len(KECAMATAN)], s // len(KECAMATAN)
         puskesmas = f"UPTD Puskesmas {kec}" + (f" {round_ + 1}" if round_ else "")
         kepala = b.add(puskesmas, f"Kepala {puskesmas}", J.PENGAWAS, head,
@@ -354,4 +360,4 @@ def _puskesmas(b: _Builder, unit: str, office: tuple[str, ...], admins: list[int
             b.add(puskesmas, b.rng.choice(PELAKSANA), J.PELAKSANA, kepala,
                   pppk=b.rng.random() < PPPK_SHARE["Pelaksana"])
             yield
-        yield from _staff(b, unit, office, admins, pengawas, 1)
+        yield from _staff(b, office, 1)

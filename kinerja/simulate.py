@@ -70,9 +70,11 @@ class Player:
     """Simulated people: act on the links they received, some late, some PPKs returning SKPs."""
 
     def __init__(self, client: httpx.Client, rng: random.Random, late_share: float,
-                 return_share: float, due: datetime) -> None:
-        self.client, self.rng, self.due = client, rng, due
+                 return_share: float, late_from: datetime, slow_from: datetime) -> None:
+        self.client, self.rng = client, rng
+        self.late_from, self.slow_from = late_from, slow_from
         self.late_share, self.return_share = late_share, return_share
+        self.slow: set[str] = set()
         self.todo: dict[str, str] = {}  # email -> own SKP link still to submit
         self.reviews: dict[str, str] = {}  # PPK email -> review link
         self.late: set[str] = set()
@@ -86,17 +88,30 @@ class Player:
             self.todo.setdefault(who, path)
             if kind == "undangan_skp" and self.rng.random() < self.late_share:
                 self.late.add(who)
-        elif kind in ("skp_diajukan", "pengingat_persetujuan") and path:
+        elif kind in ("skp_diajukan", "pengingat_persetujuan") and path.startswith("/t/"):
+            if who not in self.reviews and self.rng.random() < self.late_share:
+                self.slow.add(who)
             self.reviews[who] = path
 
     def play(self, now: datetime) -> None:
         for who, path in list(self.todo.items()):
-            if who in self.late and now < self.due:
+            if who in self.late and now < self.late_from:
                 continue
             if self._draft_and_submit(path):
                 del self.todo[who]
-        for path in list(self.reviews.values()):
-            self._review_all(path)
+        for who, path in list(self.reviews.items()):
+            if who not in self.slow or now >= self.slow_from:
+                self._review_all(path)
+        self._hr_decides()
+
+    def _hr_decides(self) -> None:
+        """HR decides for people with no superior in the system (the Sekda)."""
+        page = self.client.get("/hr")
+        for cycle in set(re.findall(r'href="/hr/cycles/(\d+)"', page.text)):
+            detail = self.client.get(f"/hr/cycles/{cycle}")
+            for action in re.findall(r'action="(/hr/cycles/\d+/skp/\d+/keputusan)"', detail.text):
+                r = self.client.post(action, data={"action": "setujui"}, follow_redirects=False)
+                self.stats["setujui (HR)" if r.status_code == 303 else f"HR {r.status_code}"] += 1
 
     def _draft_and_submit(self, path: str) -> bool:
         page = self.client.get(path)
@@ -152,13 +167,17 @@ def simulate(args: argparse.Namespace) -> int:
     cycle = client.post("/api/v1/cycles", json={"tahun": year, "nama": f"Simulasi {year}", "planning": {
         "opens_at": fmt(opens), "due_at": fmt(due), "approve_due_at": fmt(approve),
         "closes_at": fmt(closes)}}).raise_for_status().json()
+    # the reminder sweep runs every minute in `make run`: one reminder a minute before the due
+    # date, one a minute after; a PPK is escalated as soon as the approval date has passed
     client.put(f"/api/v1/cycles/{cycle['id']}/reminders", json={
-        "offsets": f"-{max(1, int(args.minutes * 6))}m, 1m", "review_sla_minutes": 1}).raise_for_status()
+        "offsets": "-1m, 1m", "review_sla_minutes": 0}).raise_for_status()
     client.post(f"/api/v1/cycles/{cycle['id']}/launch").raise_for_status()
     print(f"siklus {year} diluncurkan; perencanaan {args.minutes} menit (sampai {fmt(closes)})")
     inbox = Inbox(home / "mail")
     inbox.seen.update(mailbox.Maildir(inbox.path, create=True).keys())
-    player = Player(client, random.Random(args.seed), args.late_share, args.return_share, due)
+    # late people act after the +1m reminder has surely gone out; slow PPKs after escalation
+    player = Player(client, random.Random(args.seed), args.late_share, args.return_share,
+                    late_from=due + timedelta(seconds=130), slow_from=closes - timedelta(seconds=40))
     kinds: Counter[str] = Counter()
     while datetime.now(UTC) < closes + timedelta(seconds=90):
         for to, kind, link in inbox.new_mail():
@@ -176,7 +195,9 @@ def simulate(args: argparse.Namespace) -> int:
     print(f"  SKP: {dict(total)}")
     print(f"  tindakan / actions: {dict(player.stats)}")
     print(f"  email di Maildir per jenis / emails by kind: {dict(kinds)}")
-    return 0 if total["total"] and kinds["undangan_skp"] == total["total"] else 1
+    ok = total["total"] and kinds["undangan_skp"] == total["total"] and \
+        total["disetujui"] == total["total"]
+    return 0 if ok else 1
 
 
 def _free_year(client: httpx.Client) -> int:

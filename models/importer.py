@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, update
-from sqlmodel import Session, select
+from sqlalchemy import Table, insert, update
+from sqlmodel import Session, SQLModel, select
 
 from models.rules.org import ImportProblem, ImportRejected, PegawaiRow, Row, check_rows
 from models.tables import AuditLog, Pegawai, Unit
@@ -117,10 +117,11 @@ def import_organisation(*, session: Session, data: bytes, filename: str, now: da
                         actor: str, dry_run: bool = False) -> ImportResult:
     """Add or update (by NIP) everyone in the file, all or nothing; flushes, never commits.
 
-    Any problem raises ImportRejected and writes nothing (a dry run returns the problems and
-    the counts instead, writing nothing either). People listed in the file become active; people
-    missing from the file are left as they are (not deactivated). Units named in the file are
-    created when new. Each added or changed person gets one AuditLog row with the changed fields.
+    Any problem raises ImportRejected and writes nothing (a dry run writes nothing either and
+    returns the problems, or the counts when there are none). People listed in the file become
+    active; people missing from the file are left as they are (not deactivated), so a file may
+    hold part of the organisation. Units named in the file are created when new. Each added or
+    changed person gets one AuditLog row with the changed fields only.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -150,7 +151,7 @@ def _load(session: Session) -> _Org:
         Pegawai.jenis_jabatan, Pegawai.status, Pegawai.jenjang, Pegawai.unit_id,
         Pegawai.atasan_id, Pegawai.active)).all()
     nip_of = {r[0]: r[1] for r in rows}
-    people = {}
+    people: dict[str, tuple[int, dict[str, Any]]] = {}
     for pid, nip, nama, email, jabatan, jenis, status, jenjang, unit_id, atasan_id, active in rows:
         people[nip] = (pid, {
             "nama": nama, "email": email, "jabatan": jabatan, "jenis_jabatan": str(jenis),
@@ -189,12 +190,12 @@ def _write(session: Session, plan: _Plan, org: _Org, *, now: datetime, actor: st
     """Units, then people, then superiors (which may come later in the file), then the audit."""
     unit_id = {k: uid for k, (uid, _, _) in org.units.items()}
     if plan.new_units:
-        made = session.exec(insert(Unit).returning(Unit.id, Unit.nama),
+        made = session.exec(insert(_table(Unit)).returning(Unit.id, Unit.nama),
                             params=[{"nama": n, "active": True} for n in plan.new_units.values()])
         unit_id.update({nama.casefold(): uid for uid, nama in made})
     id_of = {nip: pid for nip, (pid, _) in org.people.items()}
     if plan.new:
-        made = session.exec(insert(Pegawai).returning(Pegawai.id, Pegawai.nip), params=[
+        made = session.exec(insert(_table(Pegawai)).returning(Pegawai.id, Pegawai.nip), params=[
             _columns(p, target, unit_id, {}, now) for p, target in plan.new])
         id_of.update({nip: pid for pid, nip in made})
     links = [{"id": id_of[p.nip], "atasan_id": id_of[p.atasan_nip]}
@@ -209,11 +210,16 @@ def _write(session: Session, plan: _Plan, org: _Org, *, now: datetime, actor: st
     audit += [_audit(pid, "pegawai.ubah", before, after, now, actor)
               for pid, _, _, before, after in plan.changed]
     if audit:
-        session.exec(insert(AuditLog), params=audit)
+        session.exec(insert(_table(AuditLog)), params=audit)
     session.flush()
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Pegawai | Unit):
             session.expire(obj)  # bulk statements bypass loaded objects
+
+
+def _table(model: type[SQLModel]) -> Table:
+    """The Core table: ORM bulk INSERT .. RETURNING is quadratic in the row count here."""
+    return model.__table__  # type: ignore[attr-defined, no-any-return]
 
 
 def _columns(p: PegawaiRow, target: dict[str, Any], unit_id: dict[str, int],

@@ -34,7 +34,7 @@ class MaildirHandler:
         if isinstance(content, str):
             content = content.encode("utf-8", errors="surrogateescape")
         head = (f"Return-Path: <{envelope.mail_from}>\r\n"
-                f"X-Envelope-To: {', '.join(envelope.rcpt_tos)}\r\n").encode("utf-8")
+                f"X-Envelope-To: {', '.join(envelope.rcpt_tos)}\r\n").encode()
         self.box.add(head + content)
         return "250 Message accepted for delivery"
 

@@ -2,9 +2,10 @@
 
 The standard library's EmailMessage costs about 2 ms a message (header registry, policy
 folding, content managers); sending pushes ~1,300 messages/s, so building must be cheaper.
-This builder writes the few headers it needs directly and encodes both bodies as
-quoted-printable with binascii (C). tests/unit/test_notifications_mime.py checks that the
-standard library parses the result back to the same subject, addresses and bodies.
+This builder writes the few headers it needs directly; a body goes out as 7bit when it is
+plain ASCII (most Indonesian text) and as quoted-printable via binascii (C) otherwise.
+tests/unit/test_notifications_mime.py checks that the standard library parses the result back
+to the same subject, addresses and bodies. Timing: `python -m notifications.bench_mime`.
 """
 
 from __future__ import annotations

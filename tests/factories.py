@@ -52,7 +52,7 @@ def make_org(session: Session) -> dict[str, Pegawai]:
 
 
 def runtime_for(engine: Engine, home: Path, clock: FixedClock | None = None,
-                smtp_port: int = 8025) -> Runtime:
+                smtp_port: int = 9) -> Runtime:
     return Runtime(
         api=ApiSettings(home=home, secret_key="test-secret", base_url="http://testserver",
                         dev=True),

@@ -92,8 +92,11 @@ def _cycle_page(request: Request, rt: RuntimeDep, session: SessionDep, user: Cur
         .limit(100)).scalars().all()
     queued = len(session.execute(select(OutboxMessage.id).where(
         OutboxMessage.status == OutboxStatus.QUEUED)).all())
+    from models.repo.skp import without_ppk
+
     return render(request, "hr/cycle.html", status_code=status_code, user=user, c=summary,
-                  parked=parked, queued=queued, prefect_ui=rt.prefect.ui, **extra)
+                  parked=parked, queued=queued, prefect_ui=rt.prefect.ui,
+                  no_ppk=without_ppk(session=session, cycle_id=cycle_id), **extra)
 
 
 @router.get("/cycles/{cycle_id}")
@@ -143,6 +146,35 @@ async def cycle_launch(request: Request, rt: RuntimeDep, session: SessionDep, us
                        cycle_id: int) -> Response:
     await services.launch(rt, session, request.app.state.launcher, cycle_id, f"hr:{user.username}")
     return _back(f"/hr/cycles/{cycle_id}")
+
+
+@router.post("/cycles/{cycle_id}/skp/{skp_id}/keputusan")
+def decide_without_ppk(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+                       cycle_id: int, skp_id: int, action: Annotated[str, Form()],
+                       comment: Annotated[str, Form()] = "") -> Response:
+    """HR decides the SKP of someone with no superior in the system (e.g. the Sekda)."""
+    from models.repo import skp as skp_repo
+    from models.repo.audit import record
+    from models.tables import Skp
+
+    skp = session.get(Skp, skp_id)
+    if skp is None or skp.cycle_id != cycle_id or (view := skp_repo.load_view(
+            session=session, skp=skp)).atasan is not None:
+        return _cycle_page(request, rt, session, user, cycle_id, 404,
+                           error="SKP tidak ditemukan di daftar tanpa PPK." if lang_of(request) == "id"
+                           else "SKP not found among those without a PPK.")
+    try:
+        skp_repo.decide(session=session, view=view, approve=action == "setujui", comment=comment,
+                        ppk=skp_repo.Approver(None, f"{user.nama} (Pengelola Kinerja)"),
+                        now=rt.clock.now(), mail=rt.mail)
+        record(session=session, now=rt.clock.now(), actor=f"hr:{user.username}",
+               action=f"skp.{action}", entity="skp", entity_id=skp_id, after={"comment": comment})
+    except RuleError as exc:
+        session.rollback()
+        from api.app import status_of
+        return _cycle_page(request, rt, session, user, cycle_id, status_of(exc),
+                           error=exc.message(lang_of(request)))
+    return _back(f"/hr/cycles/{cycle_id}?saved=1#tanpa-ppk")
 
 
 @router.post("/outbox/resend")

@@ -223,11 +223,15 @@ def _decide(request: Request, link: TaskLink, session: Session, skp_id: int, act
     return _redirect(link, f"/skp/{skp_id}", ok)
 
 
+def _me(link: TaskLink) -> skp_repo.Approver:
+    return skp_repo.Approver(link.person.id, link.person.nama)
+
+
 @router.post("/{token}/skp/{skp_id}/setujui")
 def approve(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDep, skp_id: int,
             version: Annotated[int | None, Form()] = None) -> Response:
     return _decide(request, link, session, skp_id, lambda v: skp_repo.decide(
-        session=session, view=v, ppk=link.person, approve=True, comment="", now=rt.clock.now(),
+        session=session, view=v, ppk=_me(link), approve=True, comment="", now=rt.clock.now(),
         mail=rt.mail, expected_version=version), "setujui")
 
 
@@ -236,7 +240,7 @@ def return_skp(request: Request, link: TaskLinkDep, session: SessionDep, rt: Run
                skp_id: int, comment: Text = "",
                version: Annotated[int | None, Form()] = None) -> Response:
     return _decide(request, link, session, skp_id, lambda v: skp_repo.decide(
-        session=session, view=v, ppk=link.person, approve=False, comment=comment,
+        session=session, view=v, ppk=_me(link), approve=False, comment=comment,
         now=rt.clock.now(), mail=rt.mail, expected_version=version), "kembalikan")
 
 

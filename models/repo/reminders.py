@@ -83,6 +83,8 @@ def _escalations(session: Session, cycle: Cycle, stage: CycleStage, skps: dict[i
                               sla_minutes=cycle.review_sla_minutes, now=now):
             continue
         pegawai = people[pid]
+        if pegawai.atasan_id is None:  # HR decides these; they were told on submission
+            continue
         ppk = people.get(pegawai.atasan_id) or session.get(Pegawai, pegawai.atasan_id)
         boss = session.get(Pegawai, ppk.atasan_id) if ppk and ppk.atasan_id else None
         if boss is not None:

@@ -229,7 +229,8 @@ def submit(*, session: Session, view: SkpView, now: datetime, mail: Mail,
     if own:
         own.status, own.done_at = TaskStatus.DONE, now
         session.add(own)
-    if view.atasan is None:  # nobody above: approval is HR's business (reported at close)
+    if view.atasan is None:  # no superior in the system (e.g. the Sekda): HR decides
+        _tell_hr_no_ppk(session, cycle, view, now, mail)
         return skp
     review = _ensure_review_task(session, cycle, stage, view.atasan.id, now)
     enqueue_messages(session=session, now=now, messages=[{
@@ -241,6 +242,28 @@ def submit(*, session: Session, view: SkpView, now: datetime, mail: Mail,
             "due": format_datetime(max(stage.approve_due_at, now), cycle.timezone,
                                    mail.language)}}])
     return skp
+
+
+def _tell_hr_no_ppk(session: Session, cycle: Cycle, view: SkpView, now: datetime,
+                    mail: Mail) -> None:
+    from models.repo.people import hr_admin_emails
+
+    link = f"{mail.links.base_url.rstrip('/')}/hr/cycles/{cycle.id}#tanpa-ppk"
+    enqueue_messages(session=session, now=now, messages=[{
+        "key": f"submitted:{view.skp.id}:{view.skp.submissions}:{email}", "kind": "skp_diajukan",
+        "to_email": email, "language": mail.language,
+        "context": _ctx(cycle, nama, mail) | {
+            "link": link, "pegawai_nama": view.pegawai.nama, "pegawai_nip": view.pegawai.nip,
+            "due": format_datetime(max(_stage(session, cycle.id).approve_due_at, now),
+                                   cycle.timezone, mail.language)}}
+        for nama, email in hr_admin_emails(session=session)])
+
+
+def without_ppk(*, session: Session, cycle_id: int) -> list[tuple[Pegawai, Skp]]:
+    """Submitted SKPs of people with no superior in the system: HR approves or returns them."""
+    return list(session.execute(select(Pegawai, Skp).join(Skp, Skp.pegawai_id == Pegawai.id).where(
+        Skp.cycle_id == cycle_id, Pegawai.atasan_id.is_(None), Skp.status == SkpStatus.DIAJUKAN)
+        .order_by(Pegawai.nama)))
 
 
 def _stage(session: Session, cycle_id: int) -> CycleStage:
@@ -260,7 +283,15 @@ def _ensure_review_task(session: Session, cycle: Cycle, stage: CycleStage, ppk_i
     return task
 
 
-def decide(*, session: Session, view: SkpView, ppk: Pegawai, approve: bool, comment: str,
+@dataclass(frozen=True)
+class Approver:
+    """Who decides: the PPK (a pegawai), or HR for someone with no superior in the system."""
+
+    pegawai_id: int | None
+    nama: str
+
+
+def decide(*, session: Session, view: SkpView, ppk: Approver, approve: bool, comment: str,
            now: datetime, mail: Mail, expected_version: int | None = None) -> Skp:
     """PPK approves, or returns with a comment; the pegawai is told by email either way."""
     skp = view.skp
@@ -272,18 +303,21 @@ def decide(*, session: Session, view: SkpView, ppk: Pegawai, approve: bool, comm
                            "Write why the SKP is returned so the employee knows what to fix.")
     skp.status = new_status
     if approve:
-        skp.approved_at, skp.approved_by_id = now, ppk.id
+        skp.approved_at, skp.approved_by_id = now, ppk.pegawai_id
     else:
         skp.return_comment = comment[:4000]
-    _touch(session, skp, now, ppk.id, "setujui" if approve else "kembalikan", comment or None)
+    note = comment or None
+    if ppk.pegawai_id is None:
+        note = f"[{ppk.nama}] {comment}".strip()
+    _touch(session, skp, now, ppk.pegawai_id, "setujui" if approve else "kembalikan", note)
     cycle, stage = session.get(Cycle, skp.cycle_id), _stage(session, skp.cycle_id)
     own = task_of(session=session, cycle_id=skp.cycle_id, kind=TaskKind.SUSUN_SKP,
                   pegawai_id=skp.pegawai_id)
     if own and not approve:
         own.status, own.done_at = TaskStatus.OPEN, None
         session.add(own)
-    ctx = _ctx(cycle, view.pegawai.nama, mail) | {"ppk_nama": ppk.nama,
-                                                   "link": mail.links.task(own.id, skp.pegawai_id, now)}
+    ctx = _ctx(cycle, view.pegawai.nama, mail) | {
+        "ppk_nama": ppk.nama, "link": mail.links.task(own.id, skp.pegawai_id, now)}
     if approve:
         kind, key = "skp_disetujui", f"approved:{skp.id}"
     else:
@@ -293,7 +327,8 @@ def decide(*, session: Session, view: SkpView, ppk: Pegawai, approve: bool, comm
     enqueue_messages(session=session, now=now, messages=[{
         "key": key, "kind": kind, "to_email": view.pegawai.email, "pegawai_id": skp.pegawai_id,
         "language": mail.language, "context": ctx}])
-    _close_review_if_done(session, cycle.id, ppk.id, now)
+    if ppk.pegawai_id is not None:
+        _close_review_if_done(session, cycle.id, ppk.pegawai_id, now)
     return skp
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from models.rules.enums import JenisJabatan, StatusPegawai
-from models.rules.errors import RuleError
+from models.rules.errors import InvalidInput
 
 NIP, NAMA, EMAIL, JABATAN, JENIS, UNIT, ATASAN = (
     "NIP", "Nama", "Email", "Jabatan", "Jenis Jabatan", "Unit Kerja", "NIP Atasan")
@@ -56,7 +56,7 @@ class PegawaiRow:
     atasan_nip: str | None
 
 
-class ImportRejected(RuleError):
+class ImportRejected(InvalidInput):
     """An import file with problems (HTTP 422): nothing was written; `.problems` lists them."""
 
     def __init__(self, problems: Sequence[ImportProblem], shown: int = 20) -> None:
