@@ -56,8 +56,8 @@ def run() -> int:
 
     def stop(*_: object) -> None:
         for p in reversed(procs):
-            if p.poll() is None:
-                p.terminate()
+            if p.poll() is None:  # SIGINT: Prefect's runner shuts down cleanly on it, not on TERM
+                p.send_signal(signal.SIGINT)
         for p in reversed(procs):
             try:
                 p.wait(10)
