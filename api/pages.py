@@ -17,6 +17,17 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.undefined = StrictUndefined
 
 
+#: codes shown to people -> (Bahasa Indonesia, English)
+LABELS = {
+    "draft": ("draf", "draft"), "launched": ("berjalan", "running"), "closed": ("selesai", "closed"),
+    "rhk.tambah": ("RHK ditambahkan", "RHK added"), "rhk.hapus": ("RHK dihapus", "RHK deleted"),
+    "iki.tambah": ("IKI ditambahkan", "IKI added"), "iki.hapus": ("IKI dihapus", "IKI deleted"),
+    "ajukan": ("diajukan ke PPK", "submitted to the PPK"), "setujui": ("disetujui", "approved"),
+    "kembalikan": ("dikembalikan", "returned"),
+    "ekspektasi": ("ekspektasi khusus diisi PPK", "expectations set by the PPK"),
+}
+
+
 def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
     lang = lang_of(request)
     rt = request.app.state.rt
@@ -27,7 +38,8 @@ def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> H
 
     base = {"lang": lang, "t": t, "agency": rt.api.agency_name, "dev": rt.api.dev,
             "dt": lambda v: format_datetime(v, tz, lang) if v else "-",
-            "d": lambda v: format_date(v, tz, lang) if v else "-", "error": None, "notice": None}
+            "d": lambda v: format_date(v, tz, lang) if v else "-", "error": None, "notice": None,
+            "lbl": lambda code: LABELS.get(str(code), (str(code), str(code)))[lang == "en"]}
     response = templates.TemplateResponse(request, name, base | ctx, status_code=status_code)
     if request.query_params.get("lang") in ("id", "en"):
         response.set_cookie("lang", request.query_params["lang"], samesite="lax")
