@@ -29,6 +29,12 @@ def _wait_http(url: str, seconds: float, proc: subprocess.Popen | None = None) -
     raise SystemExit(f"timed out waiting for {url}")
 
 
+def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """A child that reacts to SIGINT even if ours was ignored when we were started."""
+    return subprocess.Popen(args, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
 def child_env(rt: Runtime) -> dict[str, str]:
     """Environment for children: Prefect's home and API under KINERJA_HOME; dev intervals."""
     home = Path(rt.api.home).resolve()
@@ -58,30 +64,34 @@ def run() -> int:
         for p in reversed(procs):
             if p.poll() is None:  # SIGINT: Prefect's runner shuts down cleanly on it, not on TERM
                 p.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 15
         for p in reversed(procs):
             try:
-                p.wait(10)
+                p.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 p.kill()
         if smtp is not None:
             smtp.stop()
 
+    # Ctrl-C and a service manager's TERM both stop everything, even when started in the
+    # background (where a shell leaves SIGINT ignored)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         if not rt.prefect.api_url:
             Path(env["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
-            procs.append(subprocess.Popen(
+            procs.append(_spawn(
                 [sys.executable, "-m", "prefect", "server", "start", "--host", rt.prefect.host,
-                 "--port", str(rt.prefect.port)], env=env))
+                 "--port", str(rt.prefect.port)], env))
         _wait_http(f"{rt.prefect.api}/health", 120, procs[0] if procs else None)
         if rt.smtp.dev_server:
             from notifications.devsmtp import start_dev_smtp
 
             smtp = start_dev_smtp(Path(rt.api.home).resolve() / "mail", rt.smtp.host, rt.smtp.port)
-        procs.append(subprocess.Popen([sys.executable, "-m", "kinerja.cli", "serve-flows"], env=env))
-        procs.append(subprocess.Popen(
+        procs.append(_spawn([sys.executable, "-m", "kinerja.cli", "serve-flows"], env))
+        procs.append(_spawn(
             [sys.executable, "-m", "uvicorn", "--factory", "api.main:app", "--host", rt.api.host,
-             "--port", str(rt.api.port), "--log-level", "warning"], env=env))
+             "--port", str(rt.api.port), "--log-level", "warning"], env))
         _wait_http(f"http://{rt.api.host}:{rt.api.port}/healthz", 60, procs[-1])
         base = rt.api.public_url
         print(f"""
