@@ -152,3 +152,30 @@ def test_links_are_signed_for_one_person_and_task(env: AppEnv) -> None:
                                             claims.expires_at), env.rt.links.secret)
     assert env.client.get(f"/t/{swapped}").status_code == 403
     assert claims.expires_at - env.clock.now() == timedelta(hours=env.rt.api.link_ttl_hours)
+
+
+def test_hr_decides_for_someone_without_a_superior(env: AppEnv) -> None:
+    org = _org(env)
+    cycle_id = open_planning_now(env.rt)
+    top = _link(env, org["kadis"])
+    _add_rhk(env, top, "Meningkatnya mutu pendidikan")
+    assert env.client.post(f"{top}/ajukan", follow_redirects=False).status_code == 303
+    told = last_mail(env.rt, "hr@contoh.go.id", "skp_diajukan")
+    assert told.context["link"].endswith(f"/hr/cycles/{cycle_id}#tanpa-ppk")
+    env.login()
+    page = env.client.get(f"/hr/cycles/{cycle_id}")
+    skp_id = skp_row(env.rt, org["kadis"].id).id
+    assert f"/skp/{skp_id}/keputusan" in page.text and "Kepala Dinas" in page.text
+    r = env.client.post(f"/hr/cycles/{cycle_id}/skp/{skp_id}/keputusan",
+                        data={"action": "kembalikan"})
+    assert r.status_code == 422 and "alasan pengembalian" in r.text  # a return needs a reason
+    r = env.client.post(f"/hr/cycles/{cycle_id}/skp/{skp_id}/keputusan",
+                        data={"action": "setujui"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert skp_row(env.rt, org["kadis"].id).status == "disetujui"
+    assert last_mail(env.rt, org["kadis"].email, "skp_disetujui").context["ppk_nama"].startswith(
+        "Admin BKPSDM")
+    # someone with a PPK is not HR's to decide
+    staf_skp = skp_row(env.rt, org["staf1"].id).id
+    r = env.client.post(f"/hr/cycles/{cycle_id}/skp/{staf_skp}/keputusan", data={"action": "setujui"})
+    assert r.status_code == 404
