@@ -20,6 +20,7 @@ def send_reminders(now: str | None = None) -> dict[str, int]:
     rt = runtime()
     at = now_of(rt, now)
     totals = {"reminders": 0, "escalations": 0, "late_joiners": 0}
+    _catch_up_stages(rt, at)
     with session_scope(rt.engine) as s:
         open_stages = s.execute(select(Cycle, CycleStage).join(
             CycleStage, CycleStage.cycle_id == Cycle.id).where(
@@ -34,6 +35,18 @@ def send_reminders(now: str | None = None) -> dict[str, int]:
         totals["escalations"] += r.escalations
     get_run_logger().info("pengingat: %s", totals)
     return totals
+
+
+def _catch_up_stages(rt, at) -> None:  # type: ignore[no-untyped-def]
+    """A safety net for the orchestrator: if its run died (a restart, a crash), stage
+    transitions that are due still happen on the next sweep. Both paths are idempotent."""
+    from flows.orchestrator import orchestrate_once
+
+    with session_scope(rt.engine) as s:
+        launched = list(s.execute(select(Cycle.id).where(
+            Cycle.status == CycleStatus.LAUNCHED)).scalars())
+    for cycle_id in launched:
+        orchestrate_once(cycle_id, at)
 
 
 def _open_for_late_joiners(rt, cycle, stage, at) -> int:  # type: ignore[no-untyped-def]

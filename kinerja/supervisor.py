@@ -120,4 +120,6 @@ def serve_flows() -> None:
     from flows.deployments import local_deployments
 
     rt = Runtime.from_env()
-    serve(*local_deployments(rt.prefect, rt.api), print_starting_message=False)
+    # schedules keep running in Prefect while this process restarts
+    serve(*local_deployments(rt.prefect, rt.api), print_starting_message=False,
+          pause_on_shutdown=False)

@@ -47,7 +47,7 @@ def setup(db: Engine, tmp_path: Path):  # type: ignore[no-untyped-def]
                        email="hr@contoh.go.id", now=T0)
         cycle = create_cycle(session=s, tahun=2027, now=T0, actor="test",
                              planning=calendar.compressed_planning(T0, 1000),
-                             reminder_offsets=(-60, 60))
+                             reminder_offsets=(-60, 60), review_sla_minutes=60)
         cycle.status = "launched"
     with use_runtime(rt):
         yield rt, clock, cycle.id, org
@@ -124,4 +124,14 @@ def test_orchestrator_follows_a_calendar_changed_mid_way(setup) -> None:  # type
     nxt = orchestrate_once(cycle_id, T0 - timedelta(minutes=5))
     assert nxt == closes and _count(rt.engine, Skp) == 10
     assert orchestrate_once(cycle_id, closes) is None
+    assert _count(rt.engine, StageReport) == 1
+
+
+def test_the_sweep_catches_up_when_the_orchestrator_is_gone(setup) -> None:  # type: ignore[no-untyped-def]
+    rt, clock, cycle_id, org = setup
+    with session_scope(rt.engine) as s:
+        closes = s.execute(select(CycleStage)).scalar_one().closes_at
+    send_reminders(now=T0.isoformat())  # no orchestrator ran: the sweep opens planning
+    assert _count(rt.engine, Skp) == 10
+    send_reminders(now=closes.isoformat())  # ...and closes it when its date comes
     assert _count(rt.engine, StageReport) == 1
