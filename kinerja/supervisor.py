@@ -59,17 +59,21 @@ def run() -> int:
     env = child_env(rt)
     procs: list[subprocess.Popen] = []
     smtp = None
+    owns_prefect = not rt.prefect.api_url
 
     def stop(*_: object) -> None:
-        for p in reversed(procs):
-            if p.poll() is None:  # SIGINT: Prefect's runner shuts down cleanly on it, not on TERM
-                p.send_signal(signal.SIGINT)
-        deadline = time.monotonic() + 15
-        for p in reversed(procs):
-            try:
-                p.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                p.kill()
+        # the API and the flow server first (they talk to Prefect while shutting down), then
+        # the Prefect server
+        for group in (procs[1:] if owns_prefect else procs, procs[:1] if owns_prefect else []):
+            for p in group:
+                if p.poll() is None:  # SIGINT: Prefect's runner shuts down cleanly on it
+                    p.send_signal(signal.SIGINT)
+            deadline = time.monotonic() + 10
+            for p in group:
+                try:
+                    p.wait(max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    p.kill()
         if smtp is not None:
             smtp.stop()
 
@@ -78,7 +82,7 @@ def run() -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        if not rt.prefect.api_url:
+        if owns_prefect:
             Path(env["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
             procs.append(_spawn(
                 [sys.executable, "-m", "prefect", "server", "start", "--host", rt.prefect.host,
