@@ -13,7 +13,7 @@ from models.repo import cycles
 from models.repo.planning import planning_counts
 from models.rules import calendar
 from models.rules.enums import CycleStatus, StageCode
-from models.rules.errors import InvalidInput
+from models.rules.errors import InvalidInput, InvalidTransition
 from models.tables import Cycle, CycleStage
 
 
@@ -35,7 +35,7 @@ class CycleIn(BaseModel):
 
 class RemindersIn(BaseModel):
     offsets: str = Field(description="relative to the due date, e.g. '-3d, -1d, 1d, 3d'")
-    review_sla_minutes: int = Field(ge=0)
+    review_sla_minutes: int = Field(ge=0, le=365 * 1440)
 
 
 def to_stage(data: CalendarIn, tz: str) -> calendar.StageDates:
@@ -76,6 +76,13 @@ async def launch(rt: Runtime, session: Session, launcher: Launcher, cycle_id: in
     cycle = cycles.get_cycle(session=session, cycle_id=cycle_id)
     if cycle.status != CycleStatus.DRAFT:
         return cycle
+    stage = cycles.get_stage(session=session, cycle_id=cycle_id, code=StageCode.PERENCANAAN)
+    if stage.closes_at <= rt.clock.now():
+        raise InvalidTransition("cycle", "past", "launch",
+                                "Tanggal tutup perencanaan sudah lewat; ubah kalender dahulu, "
+                                "lalu luncurkan.",
+                                "The planning stage's closing date has passed; change the "
+                                "calendar first, then launch.")
     run_id = await launcher.launch(cycle_id)
     return cycles.mark_launched(session=session, cycle=cycle, flow_run_id=run_id,
                                 now=rt.clock.now(), actor=actor)

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from kinerja.clock import FixedClock
 from kinerja.runtime import Runtime
+from models.rules.calendar import to_utc
 
 T = TypeVar("T")
 
@@ -40,7 +41,10 @@ def use_runtime(rt: Runtime) -> Iterator[Runtime]:
 def now_of(rt: Runtime, now: str | None) -> datetime:
     """The injected time: a flow parameter (tests, replays) or the runtime's clock."""
     if now:
-        return FixedClock(datetime.fromisoformat(now)).now()
+        at = datetime.fromisoformat(now)
+        if at.tzinfo is None:  # an operator typed a wall-clock time: the agency's zone
+            at = to_utc(at, rt.api.timezone)
+        return FixedClock(at).now()
     return rt.clock.now()
 
 

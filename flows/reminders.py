@@ -8,6 +8,7 @@ from sqlalchemy import select
 from flows.common import chunks, now_of, runtime
 from models.db import session_scope
 from models.repo import planning
+from models.repo.cycles import get_cycle, get_stage
 from models.repo.people import active_pegawai_ids
 from models.repo.reminders import sweep_planning
 from models.rules.enums import CycleStatus, StageCode
@@ -22,18 +23,27 @@ def send_reminders(now: str | None = None) -> dict[str, int]:
     totals = {"reminders": 0, "escalations": 0, "late_joiners": 0}
     _catch_up_stages(rt, at)
     with session_scope(rt.engine) as s:
-        open_stages = s.execute(select(Cycle, CycleStage).join(
+        cycle_ids = list(s.execute(select(Cycle.id).join(
             CycleStage, CycleStage.cycle_id == Cycle.id).where(
             Cycle.status == CycleStatus.LAUNCHED, CycleStage.code == StageCode.PERENCANAAN,
-            CycleStage.opened_at.is_not(None), CycleStage.closed_at.is_(None))).all()
-    for cycle, stage in open_stages:
-        totals["late_joiners"] += _open_for_late_joiners(rt, cycle, stage, at)
-        with session_scope(rt.engine) as s:
-            cycle, stage = s.merge(cycle), s.merge(stage)
-            r = sweep_planning(session=s, cycle=cycle, stage=stage, now=at, mail=rt.mail)
-        totals["reminders"] += r.reminders
-        totals["escalations"] += r.escalations
+            CycleStage.opened_at.is_not(None), CycleStage.closed_at.is_(None))).scalars())
+    failed = []
+    for cycle_id in cycle_ids:  # one broken cycle must not stop the others' reminders
+        try:
+            totals["late_joiners"] += _open_for_late_joiners(rt, cycle_id, at)
+            with session_scope(rt.engine) as s:
+                r = sweep_planning(session=s, cycle=get_cycle(session=s, cycle_id=cycle_id),
+                                   stage=get_stage(session=s, cycle_id=cycle_id,
+                                                   code=StageCode.PERENCANAAN),
+                                   now=at, mail=rt.mail)
+            totals["reminders"] += r.reminders
+            totals["escalations"] += r.escalations
+        except Exception:  # noqa: BLE001 - logged, and the run fails at the end
+            get_run_logger().exception("pengingat siklus %s gagal", cycle_id)
+            failed.append(cycle_id)
     get_run_logger().info("pengingat: %s", totals)
+    if failed:
+        raise RuntimeError(f"reminder sweep failed for cycles {failed}")
     return totals
 
 
@@ -49,14 +59,16 @@ def _catch_up_stages(rt, at) -> None:  # type: ignore[no-untyped-def]
         orchestrate_once(cycle_id, at)
 
 
-def _open_for_late_joiners(rt, cycle, stage, at) -> int:  # type: ignore[no-untyped-def]
+def _open_for_late_joiners(rt, cycle_id: int, at) -> int:  # type: ignore[no-untyped-def]
     """Employees imported after planning opened get their SKP draft and invitation too."""
     with session_scope(rt.engine) as s:
-        have = set(s.execute(select(Skp.pegawai_id).where(Skp.cycle_id == cycle.id)).scalars())
+        have = set(s.execute(select(Skp.pegawai_id).where(Skp.cycle_id == cycle_id)).scalars())
         missing = [pid for pid in active_pegawai_ids(session=s) if pid not in have]
     for part in chunks(missing, rt.prefect.chunk_size):
         with session_scope(rt.engine) as s:
-            planning.open_planning_chunk(session=s, cycle=s.merge(cycle), stage=s.merge(stage),
-                                         pegawai_ids=list(part), now=at, links=rt.links,
-                                         agency=rt.api.agency_name, language=rt.api.language)
+            planning.open_planning_chunk(
+                session=s, cycle=get_cycle(session=s, cycle_id=cycle_id),
+                stage=get_stage(session=s, cycle_id=cycle_id, code=StageCode.PERENCANAAN),
+                pegawai_ids=list(part), now=at, links=rt.links, agency=rt.api.agency_name,
+                language=rt.api.language)
     return len(missing)

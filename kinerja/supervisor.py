@@ -55,7 +55,7 @@ def child_env(rt: Runtime) -> dict[str, str]:
 
 def run() -> int:
     rt = Runtime.from_env()
-    login = prepare(rt)
+    login = prepare(rt, demo=rt.api.dev)  # the demo agency only in development
     env = child_env(rt)
     procs: list[subprocess.Popen] = []
     smtp = None

@@ -56,7 +56,8 @@ def runtime_for(engine: Engine, home: Path, clock: FixedClock | None = None,
     return Runtime(
         api=ApiSettings(home=home, secret_key="test-secret", base_url="http://testserver",
                         dev=True),
-        db=DatabaseSettings(home=home, database_url=str(engine.url)),
+        db=DatabaseSettings(home=home, database_url=engine.url.render_as_string(hide_password=False)
+                            if engine is not None else ""),
         smtp=SmtpSettings(port=smtp_port, dev_server=False),
         prefect=PrefectSettings(api_url="http://127.0.0.1:9/api", chunk_size=2),
         engine=engine, clock=clock or FixedClock(T0))

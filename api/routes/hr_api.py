@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, UploadFile
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, UploadFile
 from sqlalchemy import select
 
 from api import services
@@ -30,10 +32,11 @@ async def import_org(file: UploadFile, rt: RuntimeDep, session: SessionDep,
 
 
 @router.get("/pegawai")
-def list_pegawai(session: SessionDep, user: CurrentHrApi, offset: int = 0,
-                 limit: int = 500) -> list[dict[str, object]]:
+def list_pegawai(session: SessionDep, user: CurrentHrApi,
+                 offset: Annotated[int, Query(ge=0)] = 0,
+                 limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, object]]:
     rows = session.execute(select(Pegawai).order_by(Pegawai.id).offset(offset)
-                           .limit(min(limit, 5000))).scalars()
+                           .limit(limit)).scalars()
     units = unit_names(session=session)
     out = []
     for p in rows:

@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from pydantic import ValidationError
+from sqlalchemy import func, select
 
 from api import services
 from api.deps import CurrentHrPage, RuntimeDep, SessionDep, lang_of
@@ -20,6 +21,10 @@ from models.rules.errors import RuleError
 from models.tables import OutboxMessage, Pegawai
 
 router = APIRouter(prefix="/hr", include_in_schema=False)
+
+
+def _count(session: SessionDep, query) -> int:  # type: ignore[no-untyped-def]
+    return int(session.execute(query).scalar_one())
 
 
 def _back(url: str) -> RedirectResponse:
@@ -51,7 +56,7 @@ def logout(request: Request) -> Response:
 
 @router.get("")
 def home(request: Request, session: SessionDep, user: CurrentHrPage) -> Response:
-    people = len(session.execute(select(Pegawai.id).where(Pegawai.active)).all())
+    people = _count(session, select(func.count()).select_from(Pegawai).where(Pegawai.active))
     return render(request, "hr/home.html", user=user, cycles=list_cycles(session=session),
                   people=people, year=datetime.now().year + 1)
 
@@ -78,8 +83,17 @@ async def import_upload(request: Request, rt: RuntimeDep, session: SessionDep,
 @router.post("/cycles")
 def new_cycle(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
               tahun: Annotated[int, Form()], nama: Annotated[str, Form()] = "") -> Response:
-    cycle = services.create_cycle(rt, session, services.CycleIn(tahun=tahun, nama=nama),
-                                  f"hr:{user.username}")
+    try:
+        cycle = services.create_cycle(rt, session, services.CycleIn(tahun=tahun, nama=nama),
+                                      f"hr:{user.username}")
+    except (RuleError, ValidationError) as exc:
+        session.rollback()
+        message = exc.message(lang_of(request)) if isinstance(exc, RuleError) else (
+            "Tahun harus antara 2000 dan 2100." if lang_of(request) == "id"
+            else "The year must be between 2000 and 2100.")
+        people = _count(session, select(func.count()).select_from(Pegawai).where(Pegawai.active))
+        return render(request, "hr/home.html", status_code=422, user=user, error=message,
+                      cycles=list_cycles(session=session), people=people, year=tahun)
     session.flush()
     return _back(f"/hr/cycles/{cycle.id}")
 
@@ -90,8 +104,8 @@ def _cycle_page(request: Request, rt: RuntimeDep, session: SessionDep, user: Cur
     parked = session.execute(select(OutboxMessage).where(
         OutboxMessage.status == OutboxStatus.PARKED).order_by(OutboxMessage.id.desc())
         .limit(100)).scalars().all()
-    queued = len(session.execute(select(OutboxMessage.id).where(
-        OutboxMessage.status == OutboxStatus.QUEUED)).all())
+    queued = _count(session, select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.status == OutboxStatus.QUEUED))
     from models.repo.skp import without_ppk
 
     return render(request, "hr/cycle.html", status_code=status_code, user=user, c=summary,
@@ -134,10 +148,12 @@ def cycle_reminders(request: Request, rt: RuntimeDep, session: SessionDep, user:
     try:
         services.set_reminders(rt, session, cycle_id, services.RemindersIn(
             offsets=offsets, review_sla_minutes=review_sla_minutes), f"hr:{user.username}")
-    except RuleError as exc:
+    except (RuleError, ValidationError) as exc:
         session.rollback()
-        return _cycle_page(request, rt, session, user, cycle_id, 422,
-                           error=exc.message(lang_of(request)))
+        message = exc.message(lang_of(request)) if isinstance(exc, RuleError) else (
+            "Waktu minimal PPK harus antara 0 dan 525600 menit." if lang_of(request) == "id"
+            else "The PPK's minimum time must be between 0 and 525600 minutes.")
+        return _cycle_page(request, rt, session, user, cycle_id, 422, error=message)
     return _back(f"/hr/cycles/{cycle_id}?saved=1")
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from models.repo.audit import record
+from models.repo.locking import bump_version
 from models.rules import calendar
-from models.rules.enums import CycleStatus, StageCode
+from models.rules.enums import CycleStatus, StageCode, TaskKind, TaskStatus
 from models.rules.errors import InvalidInput, InvalidTransition
-from models.tables import Cycle, CycleStage
+from models.tables import Cycle, CycleStage, Task
 
 
 class NotFound(InvalidInput):
@@ -71,11 +72,12 @@ def update_stage(*, session: Session, cycle_id: int, dates: calendar.StageDates,
                  expected_version: int | None, now: datetime, actor: str) -> CycleStage:
     """Change a stage's dates; flows read them on their next pass, nothing needs a restart."""
     stage = get_stage(session=session, cycle_id=cycle_id, code=dates.code)
+    stale = InvalidTransition("stage", str(stage.version), str(expected_version),
+                              "Kalender sudah diubah orang lain; muat ulang halaman lalu ulangi.",
+                              "The calendar was changed by someone else; reload and retry.")
     if expected_version is not None and stage.version != expected_version:
-        raise InvalidTransition("stage", str(stage.version), str(expected_version),
-                                "Kalender sudah diubah orang lain; muat ulang halaman lalu ulangi.",
-                                "The calendar was changed by someone else; reload and retry.")
-    if stage.opened_at and dates.opens_at != stage.opens_at:
+        raise stale
+    if stage.opened_at and _minute(dates.opens_at) != _minute(stage.opens_at):
         raise InvalidTransition("stage", "opened", "reschedule",
                                 "Tahap sudah dibuka; tanggal buka tidak dapat diubah lagi.",
                                 "The stage is already open; its opening date cannot change.")
@@ -84,14 +86,36 @@ def update_stage(*, session: Session, cycle_id: int, dates: calendar.StageDates,
                                 "Tahap sudah ditutup; tanggalnya tidak dapat diubah.",
                                 "The stage is closed; its dates cannot change.")
     calendar.validate(dates)
+    if dates.closes_at <= now:
+        raise InvalidInput("Tanggal tutup tahap harus di masa depan.",
+                           "The stage's closing date must be in the future.")
     before = _dates_dict(stage)
+    if stage.opened_at:
+        dates = calendar.StageDates(dates.code, stage.opens_at, dates.due_at,
+                                    dates.approve_due_at, dates.closes_at)
+    bump_version(session, stage, stale)
     stage.opens_at, stage.due_at = dates.opens_at, dates.due_at
     stage.approve_due_at, stage.closes_at = dates.approve_due_at, dates.closes_at
-    stage.version += 1
     session.add(stage)
+    _move_open_tasks(session, cycle_id, stage)
     record(session=session, now=now, actor=actor, action="kalender.ubah", entity="cycle_stage",
            entity_id=stage.id, before=before, after=_dates_dict(stage))
     return stage
+
+
+def _minute(at: datetime) -> datetime:
+    return at.replace(second=0, microsecond=0)
+
+
+def _move_open_tasks(session: Session, cycle_id: int, stage: CycleStage) -> None:
+    """Open tasks follow the new deadlines; their reminders start again from the new date."""
+    for kind, due in ((TaskKind.SUSUN_SKP, stage.due_at),
+                      (TaskKind.SETUJUI_SKP, stage.approve_due_at)):
+        session.execute(update(Task).where(
+            Task.cycle_id == cycle_id, Task.kind == kind, Task.status == TaskStatus.OPEN,
+            Task.due_at != due).values(due_at=due, reminders_sent=0,
+                                       next_reminder_at=Task.created_at)
+            .execution_options(synchronize_session=False))
 
 
 def update_reminders(*, session: Session, cycle_id: int, offsets: tuple[int, ...],
@@ -103,6 +127,10 @@ def update_reminders(*, session: Session, cycle_id: int, offsets: tuple[int, ...
     cycle.reminder_offsets, cycle.review_sla_minutes = list(offsets), review_sla_minutes
     cycle.version += 1
     session.add(cycle)
+    # the next sweep looks at every open task once and schedules it by the new offsets
+    session.execute(update(Task).where(Task.cycle_id == cycle_id, Task.status == TaskStatus.OPEN)
+                    .values(next_reminder_at=Task.created_at)
+                    .execution_options(synchronize_session=False))
     record(session=session, now=now, actor=actor, action="pengingat.ubah", entity="cycle",
            entity_id=cycle.id, before=before,
            after={"reminder_offsets": list(offsets), "sla": review_sla_minutes})

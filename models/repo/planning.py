@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from models.repo.outbox import enqueue_messages
-from models.repo.people import hr_admin_emails, pegawai_by_id, subordinate_counts, unit_names
+from models.repo.people import hr_admin_emails, pegawai_by_id, unit_names
+from models.repo.skp import reschedule
 from models.rules.enums import NilaiBerakhlak, SkpStatus, TaskKind, TaskStatus
 from models.rules.texts import format_datetime
 from models.rules.tokens import Links
-from models.tables import Cycle, CycleStage, Perilaku, Skp, StageReport, Task
+from models.tables import Cycle, CycleStage, Pegawai, Perilaku, Skp, StageReport, Task
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ def open_planning_chunk(*, session: Session, cycle: Cycle, stage: CycleStage,
     session.add_all(new_skp)
     session.flush()
     session.add_all(Perilaku(skp_id=s.id, nilai=v) for s in new_skp for v in NilaiBerakhlak)
-    ppk_ids = {pid for pid, n in subordinate_counts(session=session).items() if n}
+    ppk_ids = set(session.execute(select(Pegawai.atasan_id).where(
+        Pegawai.active, Pegawai.atasan_id.in_(pegawai_ids)).distinct()).scalars())
     tasks = _ensure_tasks(session, cycle, stage, pegawai_ids, ppk_ids, now)
     messages = []
     for task in tasks:
@@ -67,26 +69,29 @@ def _ensure_tasks(session: Session, cycle: Cycle, stage: CycleStage, pegawai_ids
                for pid in pegawai_ids if pid in ppk_ids]
     new = [Task(cycle_id=cycle.id, kind=k, pegawai_id=pid, due_at=due, created_at=now)
            for k, pid, due in wanted if (k, pid) not in existing]
+    for task in new:
+        reschedule(task, cycle.reminder_offsets)
     session.add_all(new)
     session.flush()
     return new
 
 
 def planning_counts(*, session: Session, cycle_id: int, now: datetime) -> list[dict[str, object]]:
-    """Per unit: total, draf, diajukan, dikembalikan, disetujui, overdue (not yet submitted)."""
-    from models.tables import Pegawai
+    """Per unit: total, draf, diajukan, dikembalikan, disetujui, terlambat (not submitted, past due)."""
+    from sqlalchemy import func
 
     stage_due = session.execute(select(CycleStage.due_at).where(
         CycleStage.cycle_id == cycle_id)).scalar_one()
-    rows = session.execute(select(Pegawai.unit_id, Skp.status).join(
-        Skp, Skp.pegawai_id == Pegawai.id).where(Skp.cycle_id == cycle_id))
+    rows = session.execute(select(Pegawai.unit_id, Skp.status, func.count()).join(
+        Skp, Skp.pegawai_id == Pegawai.id).where(Skp.cycle_id == cycle_id)
+        .group_by(Pegawai.unit_id, Skp.status))
     counts: dict[int, Counter[str]] = {}
-    for unit_id, status in rows:
+    for unit_id, status, n in rows:
         c = counts.setdefault(unit_id, Counter())
-        c["total"] += 1
-        c[str(status)] += 1
+        c["total"] += n
+        c[str(status)] += n
         if status in (SkpStatus.DRAF, SkpStatus.DIKEMBALIKAN) and now > stage_due:
-            c["terlambat"] += 1
+            c["terlambat"] += n
     names = unit_names(session=session)
     return [{"unit_id": uid, "unit": names.get(uid, "?"), "total": c["total"],
              **{s.value: c[s.value] for s in SkpStatus}, "terlambat": c["terlambat"]}
@@ -99,6 +104,9 @@ def close_planning(*, session: Session, cycle: Cycle, stage: CycleStage, now: da
     done = session.execute(select(StageReport).where(
         StageReport.cycle_id == cycle.id, StageReport.code == "perencanaan.tutup")).scalar()
     if done is not None:
+        if stage.closed_at is None:
+            stage.closed_at = done.created_at
+            session.add(stage)
         return done
     pending = list(session.execute(select(Skp.pegawai_id, Skp.status).where(
         Skp.cycle_id == cycle.id, Skp.status != SkpStatus.DISETUJUI)))

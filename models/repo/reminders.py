@@ -1,20 +1,26 @@
-"""The reminder sweep: reminders to pegawai and PPK, escalation to the atasan PPK, in bulk."""
+"""The reminder sweep: reminders to pegawai and PPK, escalation to the atasan PPK, in bulk.
+
+Only tasks whose `next_reminder_at` has come are read, so a sweep over a large agency costs
+what is due, not what is open.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from models.repo.outbox import enqueue_messages
-from models.repo.people import hr_admin_emails, pegawai_by_id
-from models.repo.skp import Mail
+from models.repo.people import pegawai_by_id
+from models.repo.skp import Mail, ensure_review_tasks, reschedule
 from models.rules.enums import SkpStatus, TaskKind, TaskStatus
 from models.rules.reminders import escalation_due, reminder_due, review_due
 from models.rules.texts import format_datetime
 from models.tables import Cycle, CycleStage, Pegawai, Skp, Task
+
+PAGE = 2000
 
 
 @dataclass(frozen=True)
@@ -28,43 +34,62 @@ def sweep_planning(*, session: Session, cycle: Cycle, stage: CycleStage, now: da
     """Queue every reminder and escalation due now for an open planning stage. Idempotent."""
     if stage.opened_at is None or stage.closed_at is not None:
         return SweepResult(0, 0)
-    skps = {s.pegawai_id: s for s in session.execute(
-        select(Skp).where(Skp.cycle_id == cycle.id)).scalars()}
-    tasks = list(session.execute(select(Task).where(
-        Task.cycle_id == cycle.id, Task.status == TaskStatus.OPEN)).scalars())
-    people = pegawai_by_id(session=session, ids=[t.pegawai_id for t in tasks] + list(skps))
-    waiting: dict[int, int] = {}
-    for pid, s in skps.items():
-        boss = people[pid].atasan_id if pid in people else None
-        if s.status == SkpStatus.DIAJUKAN and boss:
-            waiting[boss] = waiting.get(boss, 0) + 1
-    messages = [m for t in tasks if (m := _reminder(t, skps, waiting, people, cycle, now, mail))]
-    escalations = _escalations(session, cycle, stage, skps, people, now, mail)
-    enqueue_messages(session=session, messages=messages + escalations, now=now)
-    return SweepResult(len(messages), len(escalations))
+    ensure_review_tasks(session=session, cycle=cycle, stage=stage, now=now, mail=mail)
+    reminders = 0
+    while True:
+        tasks = list(session.execute(select(Task).where(
+            Task.cycle_id == cycle.id, Task.status == TaskStatus.OPEN,
+            Task.next_reminder_at <= now).order_by(Task.id).limit(PAGE)).scalars())
+        if not tasks:
+            break
+        messages = _reminders(session, cycle, tasks, now, mail)
+        reminders += enqueue_messages(session=session, messages=messages, now=now)
+        session.flush()
+    escalations = _escalations(session, cycle, stage, now, mail)
+    return SweepResult(reminders, escalations)
 
 
-def _reminder(task: Task, skps: dict[int, Skp], waiting: dict[int, int],
-              people: dict[int, Pegawai], cycle: Cycle, now: datetime, mail: Mail) -> dict | None:
-    p = people.get(task.pegawai_id)
-    if p is None or not p.active:
+def _reminders(session: Session, cycle: Cycle, tasks: list[Task], now: datetime,
+               mail: Mail) -> list[dict]:
+    people = pegawai_by_id(session=session, ids=[t.pegawai_id for t in tasks])
+    own = [t.pegawai_id for t in tasks if t.kind == TaskKind.SUSUN_SKP]
+    ppk = [t.pegawai_id for t in tasks if t.kind == TaskKind.SETUJUI_SKP]
+    status = dict(session.execute(select(Skp.pegawai_id, Skp.status).where(
+        Skp.cycle_id == cycle.id, Skp.pegawai_id.in_(own or [-1]))).all())
+    waiting = dict(session.execute(select(Pegawai.atasan_id, func.count()).join(
+        Skp, Skp.pegawai_id == Pegawai.id).where(
+        Skp.cycle_id == cycle.id, Skp.status == SkpStatus.DIAJUKAN,
+        Pegawai.atasan_id.in_(ppk or [-1])).group_by(Pegawai.atasan_id)).all())
+    out = []
+    for task in tasks:
+        n = reminder_due(due_at=task.due_at, offsets_minutes=cycle.reminder_offsets,
+                         sent=task.reminders_sent, created_at=task.created_at, now=now)
+        p = people.get(task.pegawai_id)
+        if n is not None:
+            task.reminders_sent = n + 1
+            message = _message(task, p, cycle, n, status, waiting, now, mail) if p else None
+            if message:
+                out.append(message)
+        reschedule(task, cycle.reminder_offsets)
+        session.add(task)
+    return out
+
+
+def _message(task: Task, p: Pegawai, cycle: Cycle, n: int, status: dict, waiting: dict,
+             now: datetime, mail: Mail) -> dict | None:
+    """The reminder for this task, or None when there is nothing left for the person to do."""
+    if not p.active:
         return None
     if task.kind == TaskKind.SUSUN_SKP:
-        skp = skps.get(p.id)
-        if skp is None or skp.status not in (SkpStatus.DRAF, SkpStatus.DIKEMBALIKAN):
+        if status.get(p.id) not in (SkpStatus.DRAF, SkpStatus.DIKEMBALIKAN):
             return None
         kind, prefix, extra = "pengingat_skp", "remind-skp", {}
     else:
         if not waiting.get(p.id):
             return None
         kind, prefix, extra = "pengingat_persetujuan", "remind-ppk", {"pending": waiting[p.id]}
-    n = reminder_due(due_at=task.due_at, offsets_minutes=cycle.reminder_offsets,
-                     sent=task.reminders_sent, created_at=task.created_at, now=now)
-    if n is None:
-        return None
-    task.reminders_sent = n + 1
-    return {"key": f"{prefix}:{task.id}:{n}", "kind": kind, "to_email": p.email,
-            "pegawai_id": p.id, "language": mail.language,
+    return {"key": f"{prefix}:{task.id}:{int(task.due_at.timestamp())}:{n}", "kind": kind,
+            "to_email": p.email, "pegawai_id": p.id, "language": mail.language,
             "context": {"agency_name": mail.agency, "nama": p.nama, "tahun": cycle.tahun,
                         "link": mail.links.task(task.id, p.id, now), "n": n + 1,
                         "overdue": now > task.due_at,
@@ -72,39 +97,44 @@ def _reminder(task: Task, skps: dict[int, Skp], waiting: dict[int, int],
             | extra}
 
 
-def _escalations(session: Session, cycle: Cycle, stage: CycleStage, skps: dict[int, Skp],
-                 people: dict[int, Pegawai], now: datetime, mail: Mail) -> list[dict]:
+def _escalations(session: Session, cycle: Cycle, stage: CycleStage, now: datetime,
+                 mail: Mail) -> int:
+    """Tell the atasan PPK about SKPs their PPK has not decided in time (once per submission)."""
+    rows = list(session.execute(select(Skp, Pegawai).join(Pegawai, Pegawai.id == Skp.pegawai_id)
+                                .where(Skp.cycle_id == cycle.id, Skp.status == SkpStatus.DIAJUKAN,
+                                       Skp.escalated_submission < Skp.submissions,
+                                       Pegawai.atasan_id.is_not(None))).all())
+    rows = [(s, p) for s, p in rows if escalation_due(
+        submitted_at=s.submitted_at, approve_due_at=stage.approve_due_at,
+        sla_minutes=cycle.review_sla_minutes, now=now)]
+    ppks = pegawai_by_id(session=session, ids=[p.atasan_id for _, p in rows])
+    bosses = pegawai_by_id(session=session, ids=[q.atasan_id for q in ppks.values() if q.atasan_id])
     out: list[dict] = []
-    hr = None
-    for pid, skp in skps.items():
-        if skp.status != SkpStatus.DIAJUKAN or skp.escalated_submission >= skp.submissions:
-            continue
-        if not escalation_due(submitted_at=skp.submitted_at, approve_due_at=stage.approve_due_at,
-                              sla_minutes=cycle.review_sla_minutes, now=now):
-            continue
-        pegawai = people[pid]
-        if pegawai.atasan_id is None:  # HR decides these; they were told on submission
-            continue
-        ppk = people.get(pegawai.atasan_id) or session.get(Pegawai, pegawai.atasan_id)
-        boss = session.get(Pegawai, ppk.atasan_id) if ppk and ppk.atasan_id else None
-        if boss is not None:
-            targets = [(boss.nama, boss.email, boss.id)]
-        else:  # the PPK is at the top: HR takes the escalation
-            hr = hr if hr is not None else hr_admin_emails(session=session)
-            targets = [(nama, email, None) for nama, email in hr]
+    for skp, pegawai in rows:
+        ppk = ppks[pegawai.atasan_id]
+        boss = bosses.get(ppk.atasan_id) if ppk.atasan_id else None
+        targets = [(boss.nama, boss.email, boss.id)] if boss else _hr(session)
         due = review_due(submitted_at=skp.submitted_at, approve_due_at=stage.approve_due_at,
                          sla_minutes=cycle.review_sla_minutes)
         for nama, email, target_id in targets:
             out.append({"key": f"escalate:{skp.id}:{skp.submissions}:{email}",
                         "kind": "eskalasi_persetujuan", "to_email": email,
                         "pegawai_id": target_id, "language": mail.language,
-                        "context": {"agency_name": mail.agency, "nama": nama,
-                                    "tahun": cycle.tahun, "ppk_nama": ppk.nama,
-                                    "ppk_nip": ppk.nip, "pegawai_nama": pegawai.nama,
-                                    "pegawai_nip": pegawai.nip,
+                        "context": {"agency_name": mail.agency, "nama": nama, "tahun": cycle.tahun,
+                                    "ppk_nama": ppk.nama, "ppk_nip": ppk.nip,
+                                    "pegawai_nama": pegawai.nama, "pegawai_nip": pegawai.nip,
                                     "submitted": format_datetime(skp.submitted_at, cycle.timezone,
                                                                  mail.language),
                                     "due": format_datetime(due, cycle.timezone, mail.language)}})
-        skp.escalated_submission = skp.submissions
-        session.add(skp)
-    return out
+    if rows:
+        session.execute(update(Skp).where(Skp.id.in_([s.id for s, _ in rows]))
+                        .values(escalated_submission=Skp.submissions))
+    enqueue_messages(session=session, messages=out, now=now)
+    return len(rows)
+
+
+def _hr(session: Session) -> list[tuple[str, str, int | None]]:
+    """The PPK is at the top of the tree: the HR admins take the escalation."""
+    from models.repo.people import hr_admin_emails
+
+    return [(nama, email, None) for nama, email in hr_admin_emails(session=session)]

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from models.repo.locking import bump_version
 from models.repo.outbox import enqueue_messages
 from models.rules import skp as rules
 from models.rules.enums import (
@@ -22,6 +23,7 @@ from models.rules.enums import (
     TaskStatus,
 )
 from models.rules.errors import InvalidInput, InvalidTransition
+from models.rules.reminders import next_reminder_at
 from models.rules.texts import format_datetime
 from models.rules.tokens import Links
 from models.tables import Cycle, CycleStage, Iki, Pegawai, Perilaku, Rhk, Skp, SkpEvent, Task
@@ -82,19 +84,24 @@ def _rhk_of(session: Session, skp_id: int) -> list[Rhk]:
                                 .order_by(Rhk.jenis, Rhk.urutan, Rhk.id)).scalars())
 
 
+def _stale(skp: Skp, expected: int | None = None) -> InvalidTransition:
+    return InvalidTransition("skp", str(skp.version), str(expected),
+                             "SKP ini baru saja diubah (oleh Anda di tab lain atau oleh PPK). "
+                             f"Status terakhir yang Anda lihat: {rules.STATUS_LABEL_ID[skp.status]}. "
+                             "Muat ulang halaman lalu ulangi.",
+                             "This SKP was just changed elsewhere (last seen as "
+                             f"'{rules.STATUS_LABEL_EN[skp.status]}'). Reload and retry.")
+
+
 def _check_version(skp: Skp, expected: int | None) -> None:
     if expected is not None and expected != skp.version:
-        raise InvalidTransition("skp", str(skp.version), str(expected),
-                                "SKP ini baru saja diubah (oleh Anda di tab lain atau oleh PPK). "
-                                f"Status sekarang: {rules.STATUS_LABEL_ID[skp.status]}. Muat ulang "
-                                "halaman lalu ulangi.",
-                                "This SKP was just changed elsewhere. It is now "
-                                f"'{rules.STATUS_LABEL_EN[skp.status]}'. Reload and retry.")
+        raise _stale(skp, expected)
 
 
 def _touch(session: Session, skp: Skp, now: datetime, actor_id: int | None, action: str,
            comment: str | None = None) -> None:
-    skp.version += 1
+    """Record the change; the write fails with 409 if someone else changed the SKP meanwhile."""
+    bump_version(session, skp, _stale(skp))
     skp.updated_at = now
     session.add(skp)
     session.add(SkpEvent(skp_id=skp.id, at=now, actor_id=actor_id, action=action, comment=comment))
@@ -233,15 +240,45 @@ def submit(*, session: Session, view: SkpView, now: datetime, mail: Mail,
         _tell_hr_no_ppk(session, cycle, view, now, mail)
         return skp
     review = _ensure_review_task(session, cycle, stage, view.atasan.id, now)
-    enqueue_messages(session=session, now=now, messages=[{
-        "key": f"submitted:{skp.id}:{skp.submissions}", "kind": "skp_diajukan",
-        "to_email": view.atasan.email, "pegawai_id": view.atasan.id, "language": mail.language,
-        "context": _ctx(cycle, view.atasan.nama, mail) | {
-            "link": mail.links.task(review.id, view.atasan.id, now),
-            "pegawai_nama": view.pegawai.nama, "pegawai_nip": view.pegawai.nip,
-            "due": format_datetime(max(stage.approve_due_at, now), cycle.timezone,
-                                   mail.language)}}])
+    enqueue_messages(session=session, now=now, messages=[
+        _submitted_notice(cycle, stage, skp, view.pegawai, view.atasan, review, now, mail)])
     return skp
+
+
+def _submitted_notice(cycle: Cycle, stage: CycleStage, skp: Skp, pegawai: Pegawai, ppk: Pegawai,
+                      review: Task, now: datetime, mail: Mail) -> dict[str, object]:
+    """Tell the PPK an SKP waits; keyed per PPK, so a new superior is told too."""
+    return {"key": f"submitted:{skp.id}:{skp.submissions}:{ppk.id}", "kind": "skp_diajukan",
+            "to_email": ppk.email, "pegawai_id": ppk.id, "language": mail.language,
+            "context": _ctx(cycle, ppk.nama, mail) | {
+                "link": mail.links.task(review.id, ppk.id, now), "pegawai_nama": pegawai.nama,
+                "pegawai_nip": pegawai.nip,
+                "due": format_datetime(max(stage.approve_due_at, now), cycle.timezone,
+                                       mail.language)}}
+
+
+def ensure_review_tasks(*, session: Session, cycle: Cycle, stage: CycleStage, now: datetime,
+                        mail: Mail) -> int:
+    """Every PPK with submitted SKPs waiting has an open review task and was told of each one,
+    including a superior who took over after a transfer. Returns how many PPKs were fixed."""
+    from sqlalchemy import and_, exists
+
+    has_open = exists().where(and_(Task.cycle_id == cycle.id, Task.kind == TaskKind.SETUJUI_SKP,
+                                   Task.pegawai_id == Pegawai.atasan_id,
+                                   Task.status == TaskStatus.OPEN))
+    rows = session.execute(select(Skp, Pegawai).join(Pegawai, Pegawai.id == Skp.pegawai_id).where(
+        Skp.cycle_id == cycle.id, Skp.status == SkpStatus.DIAJUKAN, Pegawai.atasan_id.is_not(None),
+        ~has_open)).all()
+    if not rows:
+        return 0
+    from models.repo.people import pegawai_by_id
+
+    ppks = pegawai_by_id(session=session, ids=[p.atasan_id for _, p in rows])
+    reviews = {pid: _ensure_review_task(session, cycle, stage, pid, now) for pid in ppks}
+    enqueue_messages(session=session, now=now, messages=[
+        _submitted_notice(cycle, stage, skp, p, ppks[p.atasan_id], reviews[p.atasan_id], now, mail)
+        for skp, p in rows])
+    return len(ppks)
 
 
 def _tell_hr_no_ppk(session: Session, cycle: Cycle, view: SkpView, now: datetime,
@@ -278,6 +315,7 @@ def _ensure_review_task(session: Session, cycle: Cycle, stage: CycleStage, ppk_i
         task = Task(cycle_id=cycle.id, kind=TaskKind.SETUJUI_SKP, pegawai_id=ppk_id,
                     due_at=stage.approve_due_at, created_at=now)
     task.status, task.done_at = TaskStatus.OPEN, None
+    reschedule(task, cycle.reminder_offsets)
     session.add(task)
     session.flush()
     return task
@@ -298,6 +336,9 @@ def decide(*, session: Session, view: SkpView, ppk: Approver, approve: bool, com
     _check_version(skp, expected_version)
     new_status = rules.next_status(skp.status, "setujui" if approve else "kembalikan")
     comment = (comment or "").strip()
+    if len(comment) > 3000:
+        raise InvalidInput("Catatan terlalu panjang (maks. 3000 karakter).",
+                           "The note is too long (max 3000 characters).")
     if not approve and not comment:
         raise InvalidInput("Tuliskan alasan pengembalian agar pegawai tahu apa yang diperbaiki.",
                            "Write why the SKP is returned so the employee knows what to fix.")
@@ -305,7 +346,7 @@ def decide(*, session: Session, view: SkpView, ppk: Approver, approve: bool, com
     if approve:
         skp.approved_at, skp.approved_by_id = now, ppk.pegawai_id
     else:
-        skp.return_comment = comment[:4000]
+        skp.return_comment = comment
     note = comment or None
     if ppk.pegawai_id is None:
         note = f"[{ppk.nama}] {comment}".strip()
@@ -315,6 +356,7 @@ def decide(*, session: Session, view: SkpView, ppk: Approver, approve: bool, com
                   pegawai_id=skp.pegawai_id)
     if own and not approve:
         own.status, own.done_at = TaskStatus.OPEN, None
+        reschedule(own, cycle.reminder_offsets)
         session.add(own)
     ctx = _ctx(cycle, view.pegawai.nama, mail) | {
         "ppk_nama": ppk.nama, "link": mail.links.task(own.id, skp.pegawai_id, now)}
@@ -330,6 +372,12 @@ def decide(*, session: Session, view: SkpView, ppk: Approver, approve: bool, com
     if ppk.pegawai_id is not None:
         _close_review_if_done(session, cycle.id, ppk.pegawai_id, now)
     return skp
+
+
+def reschedule(task: Task, offsets: list[int]) -> None:
+    """Set when the reminder sweep must next look at this task."""
+    task.next_reminder_at = next_reminder_at(due_at=task.due_at, offsets_minutes=offsets,
+                                             sent=task.reminders_sent, created_at=task.created_at)
 
 
 def _close_review_if_done(session: Session, cycle_id: int, ppk_id: int, now: datetime) -> None:

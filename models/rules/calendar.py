@@ -11,6 +11,7 @@ from models.rules.errors import InvalidInput
 
 DEFAULT_REMINDER_OFFSETS_MINUTES = (-3 * 1440, -1 * 1440, 1 * 1440, 3 * 1440)
 DEFAULT_REVIEW_SLA_MINUTES = 3 * 1440
+MAX_OFFSET_MINUTES = 365 * 1440
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,11 @@ def parse_offsets(text: str) -> tuple[int, ...]:
             raise InvalidInput(
                 f"Jarak pengingat '{raw.strip()}' tidak dikenali (contoh: -3d, 1d, 2h).",
                 f"Reminder offset '{raw.strip()}' is not understood (e.g. -3d, 1d, 2h).") from None
-        out.append(value * units.get(unit, 1440))
+        minutes = value * units.get(unit, 1440)
+        if abs(minutes) > MAX_OFFSET_MINUTES:
+            raise InvalidInput(f"Jarak pengingat '{raw.strip()}' melebihi 365 hari.",
+                               f"Reminder offset '{raw.strip()}' is beyond 365 days.")
+        out.append(minutes)
     return tuple(sorted(set(out)))
 
 

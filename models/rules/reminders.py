@@ -22,6 +22,16 @@ def reminder_due(
     return due_idx
 
 
+def next_reminder_at(*, due_at: datetime, offsets_minutes: tuple[int, ...] | list[int], sent: int,
+                     created_at: datetime) -> datetime | None:
+    """When the sweep must next look at this task (the next reminder not yet sent), or None."""
+    for i, offset in enumerate(sorted(offsets_minutes)):
+        at = due_at + timedelta(minutes=offset)
+        if i >= sent and at >= created_at:
+            return at
+    return None
+
+
 def review_due(*, submitted_at: datetime, approve_due_at: datetime, sla_minutes: int) -> datetime:
     """A submitted SKP must be decided by the stage's approval date, but never in less than the SLA."""
     return max(approve_due_at, submitted_at + timedelta(minutes=sla_minutes))

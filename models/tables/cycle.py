@@ -44,6 +44,7 @@ class CycleStage(SQLModel, table=True):
 class StageReport(SQLModel, table=True):
     """What a stage flow found, e.g. who had no approved SKP when planning closed."""
 
+    __table_args__ = (UniqueConstraint("cycle_id", "code", name="uq_stagereport_cycle_code"),)
     id: int | None = Field(default=None, primary_key=True)
     cycle_id: int = Field(foreign_key="cycle.id", index=True)
     code: str = Field(max_length=60)

@@ -89,3 +89,6 @@ class Task(SQLModel, table=True):
     created_at: datetime
     done_at: datetime | None = None
     reminders_sent: int = 0
+    #: when the reminder sweep must next look at this task (None: no reminder left); indexed so
+    #: a sweep reads only the tasks that are due, not every open task
+    next_reminder_at: datetime | None = Field(default=None, index=True)

@@ -98,3 +98,26 @@ def test_healthz_reports_each_part(env: AppEnv) -> None:
     body = r.json()
     assert r.status_code == 200
     assert body["database"] == "ok" and body["prefect"].startswith("down") and body["status"] == "degraded"
+
+
+def test_bad_console_and_api_input_is_422_not_500(env: AppEnv) -> None:
+    h = _token(env)
+    c = env.client.post("/api/v1/cycles", json={"tahun": 2027}, headers=h).json()
+    r = env.client.put(f"/api/v1/cycles/{c['id']}/reminders",
+                       json={"offsets": "-1d, 9999999999d", "review_sla_minutes": 60}, headers=h)
+    assert r.status_code == 422 and "365" in r.json()["detail"]
+    assert env.client.get("/api/v1/pegawai?limit=-1", headers=h).status_code == 422
+    env.login()
+    r = env.client.post("/hr/cycles", data={"tahun": "1999"})
+    assert r.status_code == 422 and "2000" in r.text
+    r = env.client.post(f"/hr/cycles/{c['id']}/reminders",
+                        data={"offsets": "-1d", "review_sla_minutes": "-5"})
+    assert r.status_code == 422 and "menit" in r.text
+
+
+def test_launch_after_the_closing_date_is_refused(env: AppEnv) -> None:
+    h = _token(env)
+    c = env.client.post("/api/v1/cycles", json={"tahun": 2026}, headers=h).json()  # Jan 2026
+    r = env.client.post(f"/api/v1/cycles/{c['id']}/launch", headers=h)
+    assert r.status_code == 409 and "sudah lewat" in r.json()["detail"]
+    assert env.launcher.calls == []

@@ -161,3 +161,12 @@ def test_password_hash() -> None:
     assert verify_password("rahasia", stored)
     assert not verify_password("salah", stored)
     assert not verify_password("rahasia", "garbage")
+
+
+def test_a_flow_time_without_zone_is_agency_time(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from flows.common import now_of
+    from tests.factories import runtime_for
+
+    rt = runtime_for(None, tmp_path)  # type: ignore[arg-type]
+    assert now_of(rt, "2027-02-07T16:00") == datetime(2027, 2, 7, 9, 0, tzinfo=UTC)
+    assert now_of(rt, "2027-02-07T16:00+00:00") == datetime(2027, 2, 7, 16, 0, tzinfo=UTC)
