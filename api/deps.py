@@ -26,7 +26,9 @@ def get_session(rt: RuntimeDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+#: scope="function": the transaction commits before the response leaves, so a redirect after a
+#: POST never shows the page as it was before, and a failed commit is an error, not a success
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 class LoginRequired(Exception):

@@ -75,6 +75,7 @@ class Player:
         self.late_from, self.slow_from = late_from, slow_from
         self.late_share, self.return_share = late_share, return_share
         self.slow: set[str] = set()
+        self.waited: set[str] = set()  # people who had to wait for their superior's RHK
         self.todo: dict[str, str] = {}  # email -> own SKP link still to submit
         self.reviews: dict[str, str] = {}  # PPK email -> review link
         self.late: set[str] = set()
@@ -123,7 +124,7 @@ class Player:
         parents = OPTION.findall(page.text.split('name="intervensi_rhk_id"', 1)[-1].split("</select>")[0]) \
             if 'name="intervensi_rhk_id"' in page.text else [""]
         if not parents:
-            self.stats["menunggu RHK atasan"] += 1
+            self.waited.add(path)
             return False
         if "data-rhk=" not in page.text:
             for n in range(self.rng.randint(1, 2)):
@@ -194,6 +195,7 @@ def simulate(args: argparse.Namespace) -> int:
     print("\nRingkasan / summary")
     print(f"  SKP: {dict(total)}")
     print(f"  tindakan / actions: {dict(player.stats)}")
+    print(f"  menunggu RHK atasan dulu / waited for the superior's RHK: {len(player.waited)} orang")
     print(f"  email di Maildir per jenis / emails by kind: {dict(kinds)}")
     ok = total["total"] and kinds["undangan_skp"] == total["total"] and \
         total["disetujui"] == total["total"]
