@@ -46,6 +46,8 @@ class SmtpSettings(BaseSettings):
     #: run the development SMTP server (aiosmtpd, Maildir under KINERJA_HOME/mail) in `kinerja run`
     dev_server: bool = True
     batch_size: int = 500
+    #: SMTP connections used at once by the dispatcher
+    connections: int = 4
     #: with 60 s doubling (capped at 6 h) twelve attempts span about 20 hours of outage
     max_attempts: int = 12
     retry_base_seconds: int = 60

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -115,6 +116,16 @@ class SmtpMailer:
         return SendOutcome(message.key, Outcome.SENT, detail or reply)
 
     async def send_batch(self, messages: list[OutgoingMessage]) -> list[SendOutcome]:
+        """Send over up to `settings.connections` connections at once (each waits on the
+        server's replies, so a few in parallel keep the line busy); outcomes in input order."""
+        n = max(1, min(self.settings.connections, len(messages) // 50))
+        if n == 1:
+            return await self._send_serial(messages)
+        results = await asyncio.gather(*(self._send_serial(messages[i::n]) for i in range(n)))
+        by_key = {o.key: o for outcomes in results for o in outcomes}
+        return [by_key[m.key] for m in messages]
+
+    async def _send_serial(self, messages: list[OutgoingMessage]) -> list[SendOutcome]:
         """Send in order over one connection; whatever cannot be sent is TEMPORARY."""
         outcomes: list[SendOutcome] = []
         if not messages:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from models.rules.enums import OutboxStatus
@@ -29,9 +29,11 @@ def enqueue_messages(*, session: Session, messages: Iterable[dict[str, Any]],
             select(OutboxMessage.key).where(OutboxMessage.key.in_(keys[i:i + 900]))
         ).scalars())
     fresh = [m for k, m in batch.items() if k not in existing]
-    session.add_all(OutboxMessage(
-        key=m["key"], kind=m["kind"], to_email=m["to_email"], pegawai_id=m.get("pegawai_id"),
-        language=m.get("language", "id"), context=m["context"], status=OutboxStatus.QUEUED,
-        next_attempt_at=now, created_at=now,
-    ) for m in fresh)
+    if fresh:  # one multi-row statement; the unique key still guards against a racing writer
+        session.execute(insert(OutboxMessage), [{
+            "key": m["key"], "kind": m["kind"], "to_email": m["to_email"],
+            "pegawai_id": m.get("pegawai_id"), "language": m.get("language", "id"),
+            "context": m["context"], "status": OutboxStatus.QUEUED, "attempts": 0,
+            "next_attempt_at": now, "last_error": None, "created_at": now, "sent_at": None}
+            for m in fresh])
     return len(fresh)
