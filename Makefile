@@ -20,6 +20,10 @@ run: $(STAMP)
 test: $(STAMP)
 	bash scripts/test.sh
 
+# benchmarks, not part of `make test`: make bench ARGS="--size 10000"
+bench: $(STAMP)
+	bash scripts/bench.sh $(ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 

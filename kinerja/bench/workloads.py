@@ -1,0 +1,209 @@
+"""The workloads: launch, dispatch, reminder sweep, orchestration overhead (one process each)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+
+import aiosmtplib
+from sqlalchemy import func, insert, select
+
+from kinerja.bench.common import Figure, peak_rss_mb
+from kinerja.runtime import Runtime
+from models.db import session_scope
+from models.repo import planning
+from models.repo.cycles import create_cycle, get_cycle, get_stage
+from models.repo.people import active_pegawai_ids
+from models.rules import calendar
+from models.rules.enums import NilaiBerakhlak, OutboxStatus, SkpStatus, StageCode, TaskKind, TaskStatus
+from models.tables import OutboxMessage, Perilaku, Skp, Task
+from notifications.mime import build_mime
+
+
+def new_cycle(rt: Runtime, year: int) -> int:
+    with session_scope(rt.engine) as s:
+        cycle = create_cycle(session=s, tahun=year, now=rt.clock.now(), actor="bench",
+                             planning=calendar.compressed_planning(rt.clock.now(), 1000))
+        cycle.status = "launched"
+        return cycle.id
+
+
+def open_direct(rt: Runtime, cycle_id: int) -> float:
+    """Open planning by calling the chunk function directly (no Prefect); seconds."""
+    start = time.perf_counter()
+    with session_scope(rt.engine) as s:
+        ids = active_pegawai_ids(session=s)
+    for i in range(0, len(ids), rt.prefect.chunk_size):
+        with session_scope(rt.engine) as s:
+            planning.open_planning_chunk(
+                session=s, cycle=get_cycle(session=s, cycle_id=cycle_id),
+                stage=get_stage(session=s, cycle_id=cycle_id, code=StageCode.PERENCANAAN),
+                pegawai_ids=ids[i:i + rt.prefect.chunk_size], now=rt.clock.now(),
+                links=rt.links, agency=rt.api.agency_name)
+    return time.perf_counter() - start
+
+
+def push_prebuilt(port: int, n: int) -> float:
+    """Baseline (a), the limit: n pre-built messages over one aiosmtplib connection; msgs/s."""
+    mime = build_mime(key="bench", sender="Kinerja <kinerja@localhost>",
+                      to=("Pegawai", "pegawai@contoh.go.id"), subject="Undangan",
+                      text="x" * 900, html="<p>" + "x" * 2500 + "</p>", date=datetime.now(UTC))
+
+    async def run() -> float:
+        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False)
+        await client.connect()
+        start = time.perf_counter()
+        for _ in range(n):
+            await client.sendmail("kinerja@localhost", ["pegawai@contoh.go.id"], mime)
+        elapsed = time.perf_counter() - start
+        await client.quit()
+        return n / elapsed
+    return asyncio.run(run())
+
+
+def bulk_insert_rows(rt: Runtime, year: int) -> float:
+    """Baseline (a): the rows a launch writes, inserted with one statement per table; seconds."""
+    cycle_id = new_cycle(rt, year)
+    now = rt.clock.now()
+    with session_scope(rt.engine) as s:
+        ids = active_pegawai_ids(session=s)
+    start = time.perf_counter()
+    with session_scope(rt.engine) as s:
+        skp_ids = list(s.execute(insert(Skp).returning(Skp.id, sort_by_parameter_order=True), [
+            {"cycle_id": cycle_id, "pegawai_id": p, "status": SkpStatus.DRAF, "submissions": 0,
+             "escalated_submission": 0, "created_at": now, "updated_at": now, "version": 1}
+            for p in ids]).scalars())
+        s.execute(insert(Perilaku), [{"skp_id": k, "nilai": v, "ekspektasi_khusus": None}
+                                     for k in skp_ids for v in NilaiBerakhlak])
+        s.execute(insert(Task), [{"cycle_id": cycle_id, "kind": TaskKind.SUSUN_SKP, "pegawai_id": p,
+                                  "status": TaskStatus.OPEN, "due_at": now, "created_at": now,
+                                  "reminders_sent": 0, "next_reminder_at": None} for p in ids])
+        s.execute(insert(OutboxMessage), [{
+            "key": f"bulk:{cycle_id}:{p}", "kind": "undangan_skp", "to_email": "x@contoh.go.id",
+            "pegawai_id": p, "language": "id", "context": {}, "status": OutboxStatus.SENT,
+            "attempts": 0, "next_attempt_at": now, "last_error": None, "created_at": now,
+            "sent_at": now} for p in ids])
+    return time.perf_counter() - start
+
+
+def dispatch(rt: Runtime) -> tuple[float, int]:
+    from notifications.dispatch import dispatch_due
+    from notifications.mailer import SmtpMailer
+
+    start = time.perf_counter()
+    report = asyncio.run(dispatch_due(engine=rt.engine, mailer=SmtpMailer(rt.smtp), smtp=rt.smtp,
+                                      now=rt.clock.now(), limit=10**8))
+    return time.perf_counter() - start, report.sent
+
+
+def launch(rt: Runtime, n: int, port: int) -> list[Figure]:
+    """Open planning and deliver every invitation, through the real Prefect flows."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.common import use_runtime
+    from flows.outbox import dispatch_outbox
+    from flows.planning import open_planning
+
+    cycle_id = new_cycle(rt, 2031)
+    with prefect_test_harness(server_startup_timeout=60), use_runtime(rt):
+        start = time.perf_counter()
+        open_planning(cycle_id)
+        opened = time.perf_counter() - start
+        sent = dispatch_outbox(limit=10**8)["sent"]
+        total = time.perf_counter() - start
+        obvious = obvious_launch(rt, min(n, 200), port)
+    rows = bulk_insert_rows(rt, 2032)
+    limit = push_prebuilt(port, n)
+    return [
+        Figure("launch.total", n, total, "s", rows + n / limit, "bulk insert + pre-built push"),
+        Figure("launch.open_planning", n, opened, "s", rows, "bulk insert, one statement a table"),
+        Figure("launch.delivered_rate", n, sent / total, "msg/s", limit,
+               "pre-built messages, one aiosmtplib connection"),
+        Figure("launch.per_employee", n, 1000 * total / n, "ms", 1000 * obvious,
+               f"one Prefect task per employee + EmailMessage (n={min(n, 200)})"),
+        Figure("launch.peak_rss", n, peak_rss_mb(), "MB"),
+    ]
+
+
+def obvious_launch(rt: Runtime, n: int, port: int) -> float:
+    """Baseline (b): one Prefect task per employee building a stdlib EmailMessage; s/employee."""
+    from prefect import flow, task
+
+    @task
+    def one(i: int) -> None:
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = "kinerja@localhost", f"p{i}@contoh.go.id", "SKP"
+        msg.set_content("x" * 900)
+        msg.add_alternative("<p>" + "x" * 2500 + "</p>", subtype="html")
+        asyncio.run(aiosmtplib.send(msg, hostname="127.0.0.1", port=port, start_tls=False))
+
+    @flow
+    def obvious(count: int) -> None:
+        for i in range(count):
+            one(i)
+
+    start = time.perf_counter()
+    obvious(n)
+    return (time.perf_counter() - start) / n
+
+
+def dispatch_only(rt: Runtime, n: int, port: int) -> list[Figure]:
+    cycle_id = new_cycle(rt, 2031)
+    open_direct(rt, cycle_id)
+    elapsed, sent = dispatch(rt)
+    limit = push_prebuilt(port, n)
+    return [Figure("dispatch.rate", n, sent / elapsed, "msg/s", limit,
+                   "pre-built messages, one aiosmtplib connection"),
+            Figure("dispatch.peak_rss", n, peak_rss_mb(), "MB")]
+
+
+def overhead(rt: Runtime, n: int, port: int) -> list[Figure]:
+    """Opening planning through Prefect against the same functions called directly."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.common import use_runtime
+    from flows.planning import open_planning
+
+    direct = open_direct(rt, new_cycle(rt, 2031))
+    cycle_id = new_cycle(rt, 2032)
+    with prefect_test_harness(server_startup_timeout=60), use_runtime(rt):
+        start = time.perf_counter()
+        open_planning(cycle_id)
+        through = time.perf_counter() - start
+    return [Figure("overhead.open_planning", n, through, "s", direct, "same functions, no Prefect")]
+
+
+def sweep(rt: Runtime, n: int, port: int) -> list[Figure]:
+    """The reminder sweep when nothing is due, and when every open task's reminder is due."""
+    from models.repo.reminders import sweep_planning
+
+    cycle_id = new_cycle(rt, 2031)
+    open_direct(rt, cycle_id)
+    with session_scope(rt.engine) as s:
+        stage = get_stage(session=s, cycle_id=cycle_id, code=StageCode.PERENCANAAN)
+        stage.opened_at = rt.clock.now()
+        open_tasks = s.execute(select(func.count()).select_from(Task)).scalar_one()
+
+    def run() -> tuple[float, int]:
+        start = time.perf_counter()
+        with session_scope(rt.engine) as s:
+            r = sweep_planning(session=s, cycle=get_cycle(session=s, cycle_id=cycle_id),
+                               stage=get_stage(session=s, cycle_id=cycle_id,
+                                               code=StageCode.PERENCANAAN),
+                               now=rt.clock.now(), mail=rt.mail)
+        return time.perf_counter() - start, r.reminders
+
+    idle, _ = run()
+    with session_scope(rt.engine) as s:  # a day after the deadline: nobody has submitted
+        due = get_stage(session=s, cycle_id=cycle_id, code=StageCode.PERENCANAAN).due_at
+    rt.clock.at = due + timedelta(days=1, minutes=1)  # type: ignore[attr-defined]
+    busy, sent = run()
+    return [Figure("sweep.nothing_due", open_tasks, idle, "s"),
+            Figure("sweep.all_due", open_tasks, busy, "s"),
+            Figure("sweep.all_due_rate", open_tasks, sent / busy, "reminders/s"),
+            Figure("sweep.peak_rss", open_tasks, peak_rss_mb(), "MB")]
+
+
+WORKLOADS = {"launch": launch, "dispatch": dispatch_only, "overhead": overhead, "sweep": sweep}
