@@ -42,6 +42,16 @@ class SkpView:
     events: list[SkpEvent] = field(default_factory=list)
 
     @property
+    def editable(self) -> bool:
+        """The pegawai may still change it (the stage being open is checked by the caller)."""
+        return self.skp.status in rules.EDITABLE
+
+    @property
+    def decidable(self) -> bool:
+        """The PPK may approve or return it now."""
+        return (self.skp.status, "setujui") in rules.TRANSITIONS
+
+    @property
     def cascade(self) -> rules.CascadeContext:
         needs = self.atasan is not None and self.pegawai.jenis_jabatan != JenisJabatan.JPT
         return rules.CascadeContext(needs, self.atasan.nama if self.atasan else "",
