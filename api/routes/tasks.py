@@ -136,19 +136,25 @@ def task_page(request: Request, link: TaskLinkDep, session: SessionDep, rt: Runt
     return _skp_page(request, link, view, notice=_notice(request))
 
 
-def _act(request: Request, link: TaskLink, session: Session, action, ok: str) -> Response:  # type: ignore[no-untyped-def]
-    """Run an edit on the pegawai's own SKP; on a rule breach re-render with the message."""
-    view = _own_view(link, session)
+def _attempt(request: Request, link: TaskLink, session: Session, load, action, page,  # type: ignore[no-untyped-def]
+             path: str, ok: str) -> Response:
+    """Run an action on an SKP; on a rule breach roll back and re-render the page with why."""
     try:
         _open_stage(link)
-        action(view)
+        action(load())
     except RuleError as exc:
         from api.app import status_of
 
         session.rollback()
-        fresh = _own_view(link, session)
-        return _skp_page(request, link, fresh, status_of(exc), error=exc.message(lang_of(request)))
-    return _redirect(link, ok=ok)
+        return page(load(), status_of(exc), exc.message(lang_of(request)))
+    return _redirect(link, path, ok)
+
+
+def _act(request: Request, link: TaskLink, session: Session, action, ok: str) -> Response:  # type: ignore[no-untyped-def]
+    """An edit by the pegawai on their own SKP."""
+    return _attempt(request, link, session, lambda: _own_view(link, session), action,
+                    lambda v, status, error: _skp_page(request, link, v, status, error=error),
+                    "", ok)
 
 
 Text = Annotated[str, Form()]
@@ -208,19 +214,12 @@ def ppk_skp(request: Request, link: TaskLinkDep, session: SessionDep, skp_id: in
 
 def _decide(request: Request, link: TaskLink, session: Session, skp_id: int, action,  # type: ignore[no-untyped-def]
             ok: str) -> Response:
-    view = _subordinate_view(link, session, skp_id)
-    try:
-        _open_stage(link)
-        action(view)
-    except RuleError as exc:
-        from api.app import status_of
-
-        session.rollback()
-        fresh = _subordinate_view(link, session, skp_id)
-        return render(request, "task/ppk_skp.html", status_code=status_of(exc), link=link, v=fresh,
-                      status_label=_status_label(request, fresh.skp.status),
-                      error=exc.message(lang_of(request)))
-    return _redirect(link, f"/skp/{skp_id}", ok)
+    """A decision by the PPK on a subordinate's SKP."""
+    def page(v: skp_repo.SkpView, status: int, error: str) -> Response:
+        return render(request, "task/ppk_skp.html", status_code=status, link=link, v=v,
+                      status_label=_status_label(request, v.skp.status), error=error)
+    return _attempt(request, link, session, lambda: _subordinate_view(link, session, skp_id),
+                    action, page, f"/skp/{skp_id}", ok)
 
 
 def _me(link: TaskLink) -> skp_repo.Approver:
