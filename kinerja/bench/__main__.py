@@ -26,7 +26,9 @@ def one(args: argparse.Namespace) -> None:
     from kinerja.bench.workloads import WORKLOADS
 
     rt = runtime(Path(args.home), args.db, args.port, datetime.now(UTC).replace(microsecond=0))
-    seed(rt, args.size)
+    if args.one == "seed":  # its own process, so a workload's peak RSS is the workload's
+        seed(rt, args.size)
+        return
     if args.one == "pages":
         figures = pages(rt, args.size, args.port, args.label)
     else:
@@ -81,10 +83,12 @@ def main() -> int:
             home = Path(tempfile.mkdtemp(prefix=f"kinerja-bench-{workload}-"))
             url, handle = _database(pg, home, workload)
             try:
+                common = ["--size", str(args.size), "--db", url, "--home", str(home),
+                          "--port", str(port), "--label", "postgresql" if pg else "sqlite"]
+                subprocess.run([sys.executable, "-m", "kinerja.bench", "--one", "seed", *common],
+                               check=True, capture_output=True)
                 proc = subprocess.run([sys.executable, "-m", "kinerja.bench", "--one", workload,
-                                       "--size", str(args.size), "--db", url, "--home", str(home),
-                                       "--port", str(port), "--label", "postgresql" if pg else "sqlite"],
-                                      capture_output=True, text=True)
+                                       *common], capture_output=True, text=True)
             finally:
                 _drop(handle)
             for line in proc.stdout.splitlines():
