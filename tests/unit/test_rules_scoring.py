@@ -17,6 +17,7 @@ from models.rules.scoring import (
     capaian,
     check_distribution,
     ikm,
+    ikm_grade,
     predikat,
 )
 
