@@ -43,19 +43,23 @@ class LinkPageError(Exception):
 
 
 def resolve(token: str, rt: Runtime, session: Session) -> TaskLink:
-    """Verify the signature and expiry, then re-check against current data."""
+    """Verify the signature and expiry, then re-check against current data (one query)."""
     from sqlalchemy import select
 
     try:
         claims = tokens.verify(token, rt.links.secret, rt.clock.now())
-        task = session.get(Task, claims.task_id)
-        person = session.get(Pegawai, claims.pegawai_id)
-        if task is None or person is None or task.pegawai_id != person.id or not person.active:
+        row = session.execute(
+            select(Task, Pegawai, Cycle, CycleStage)
+            .join(Pegawai, Pegawai.id == Task.pegawai_id)
+            .join(Cycle, Cycle.id == Task.cycle_id)
+            .join(CycleStage, CycleStage.cycle_id == Task.cycle_id)
+            .where(Task.id == claims.task_id)).first()
+        if row is None or row[1].id != claims.pegawai_id or not row[1].active:
             raise LinkRejected("not_yours", *NOT_YOURS)
     except LinkRejected as exc:
         raise LinkPageError(exc, token) from None
-    stage = session.execute(select(CycleStage).where(CycleStage.cycle_id == task.cycle_id)).scalar_one()
-    return TaskLink(token, task, person, session.get(Cycle, task.cycle_id), stage)
+    task, person, cycle, stage = row
+    return TaskLink(token, task, person, cycle, stage)
 
 
 def task_link(token: str, rt: RuntimeDep, session: SessionDep) -> TaskLink:
