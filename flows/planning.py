@@ -35,12 +35,15 @@ def open_planning(cycle_id: int, now: str | None = None) -> dict[str, int]:
         ids = active_pegawai_ids(session=s)
     progress = create_progress_artifact(0.0, description=f"Membuka perencanaan siklus {cycle_id}")
     totals = {"skp": 0, "tasks": 0, "emails": 0}
-    done = 0
+    done, shown = 0, 0.0
     for part in chunks(ids, rt.prefect.chunk_size):
         for k, v in open_chunk(cycle_id, list(part), at.isoformat()).items():
             totals[k] += v
         done += len(part)
-        update_progress_artifact(progress, 100.0 * done / max(1, len(ids)))
+        pct = 100.0 * done / max(1, len(ids))
+        if pct - shown >= 5:  # each update is an API call: about twenty of them per run
+            update_progress_artifact(progress, pct)
+            shown = pct
     with session_scope(rt.engine) as s:
         stage = get_stage(session=s, cycle_id=cycle_id, code=StageCode.PERENCANAAN)
         if stage.opened_at is None:

@@ -75,7 +75,7 @@ def runtime(home: Path, db_url: str, smtp_port: int, now: datetime) -> Runtime:
     return Runtime(api=ApiSettings(home=home, secret_key="bench", base_url="http://127.0.0.1:8000"),
                    db=DatabaseSettings(home=home, database_url=db_url),
                    smtp=SmtpSettings(port=smtp_port, dev_server=False),
-                   prefect=PrefectSettings(chunk_size=1000),
+                   prefect=PrefectSettings(),
                    engine=make_engine(db_url), clock=FixedClock(now))
 
 
