@@ -91,3 +91,29 @@ class OutboxStatus(StrEnum):
 class HrRole(StrEnum):
     ADMIN = "admin"
     AUDITOR = "auditor"
+
+
+class Rating(StrEnum):
+    """Rating hasil kerja or perilaku kerja."""
+
+    DI_ATAS = "Di Atas Ekspektasi"
+    SESUAI = "Sesuai Ekspektasi"
+    DI_BAWAH = "Di Bawah Ekspektasi"
+
+
+class Predikat(StrEnum):
+    SANGAT_BAIK = "Sangat Baik"
+    BAIK = "Baik"
+    BUTUH_PERBAIKAN = "Butuh Perbaikan"
+    KURANG = "Kurang/Misconduct"
+    SANGAT_KURANG = "Sangat Kurang"
+
+
+class OrgGrade(StrEnum):
+    """Capaian kinerja organisasi, the unit's grade."""
+
+    ISTIMEWA = "Istimewa"
+    BAIK = "Baik"
+    BUTUH_PERBAIKAN = "Butuh Perbaikan"
+    KURANG = "Kurang"
+    SANGAT_KURANG = "Sangat Kurang"

@@ -14,38 +14,12 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from models.rules.enums import OrgGrade, Predikat, Rating
 from models.rules.errors import InvalidInput
-
-
-class Rating(StrEnum):
-    """Rating hasil kerja or perilaku kerja."""
-
-    DI_ATAS = "Di Atas Ekspektasi"
-    SESUAI = "Sesuai Ekspektasi"
-    DI_BAWAH = "Di Bawah Ekspektasi"
-
-
-class Predikat(StrEnum):
-    SANGAT_BAIK = "Sangat Baik"
-    BAIK = "Baik"
-    BUTUH_PERBAIKAN = "Butuh Perbaikan"
-    KURANG = "Kurang/Misconduct"
-    SANGAT_KURANG = "Sangat Kurang"
-
 
 #: low to high
 PREDIKAT_ORDER = (Predikat.SANGAT_KURANG, Predikat.KURANG, Predikat.BUTUH_PERBAIKAN,
                   Predikat.BAIK, Predikat.SANGAT_BAIK)
-
-
-class OrgGrade(StrEnum):
-    """Capaian kinerja organisasi, the unit's grade."""
-
-    ISTIMEWA = "Istimewa"
-    BAIK = "Baik"
-    BUTUH_PERBAIKAN = "Butuh Perbaikan"
-    KURANG = "Kurang"
-    SANGAT_KURANG = "Sangat Kurang"
 
 
 R, P = Rating, Predikat
