@@ -14,9 +14,10 @@ from api.pages import render
 from kinerja.runtime import Runtime
 from models.repo import skp as skp_repo
 from models.repo.outbox import enqueue_messages
+from models.rules import skp as rules
 from models.rules import tokens
 from models.rules.enums import TaskKind
-from models.rules.errors import InvalidTransition, LinkRejected, RuleError
+from models.rules.errors import LinkRejected, RuleError
 from models.rules.skp import STATUS_LABEL_EN, STATUS_LABEL_ID, missing_for_submit
 from models.tables import Cycle, CycleStage, Pegawai, Skp, Task
 
@@ -70,12 +71,7 @@ TaskLinkDep = Annotated[TaskLink, Depends(task_link)]
 
 
 def _open_stage(link: TaskLink) -> None:
-    if link.stage.closed_at is not None:
-        raise InvalidTransition("stage", "closed", "edit",
-                                "Tahap perencanaan sudah ditutup; perubahan tidak dapat disimpan. "
-                                "Hubungi Pengelola Kinerja bila perlu.",
-                                "The planning stage is closed; changes cannot be saved. "
-                                "Contact the performance admin if needed.")
+    rules.ensure_stage_open(link.stage.closed_at is not None)
 
 
 def _own_view(link: TaskLink, session: Session) -> skp_repo.SkpView:

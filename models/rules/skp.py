@@ -48,6 +48,16 @@ def ensure_editable(current: SkpStatus) -> None:
         raise _wrong_state(current, "ubah")
 
 
+def ensure_stage_open(closed: bool) -> None:
+    """Nothing about an SKP changes once its stage has closed."""
+    if closed:
+        raise InvalidTransition("stage", "closed", "edit",
+                                "Tahap perencanaan sudah ditutup; perubahan tidak dapat disimpan. "
+                                "Hubungi Pengelola Kinerja bila perlu.",
+                                "The planning stage is closed; changes cannot be saved. "
+                                "Contact the performance admin if needed.")
+
+
 def _wrong_state(current: SkpStatus, action: str) -> InvalidTransition:
     verb_id, verb_en = ACTION_LABEL[action]
     return InvalidTransition(

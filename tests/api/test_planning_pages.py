@@ -179,3 +179,20 @@ def test_hr_decides_for_someone_without_a_superior(env: AppEnv) -> None:
     staf_skp = skp_row(env.rt, org["staf1"].id).id
     r = env.client.post(f"/hr/cycles/{cycle_id}/skp/{staf_skp}/keputusan", data={"action": "setujui"})
     assert r.status_code == 404
+
+
+def test_after_closing_the_pages_refuse_changes(env: AppEnv) -> None:
+    org = _org(env)
+    open_planning_now(env.rt)
+    staf = _link(env, org["staf1"])
+    with session_scope(env.rt.engine) as s:
+        from sqlalchemy import select
+
+        from models.tables import CycleStage
+        s.execute(select(CycleStage)).scalar_one().closed_at = env.clock.now()
+    before = skp_row(env.rt, org["staf1"].id)
+    page = env.client.get(staf)
+    assert "Tahap perencanaan sudah ditutup" in page.text and 'action="' + staf + '/rhk"' not in page.text
+    r = env.client.post(f"{staf}/rhk", data={"jenis": "utama", "uraian": "x"})
+    assert r.status_code == 409 and "sudah ditutup" in r.text
+    assert skp_row(env.rt, org["staf1"].id).version == before.version

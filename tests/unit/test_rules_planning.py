@@ -170,3 +170,11 @@ def test_a_flow_time_without_zone_is_agency_time(tmp_path) -> None:  # type: ign
     rt = runtime_for(None, tmp_path)  # type: ignore[arg-type]
     assert now_of(rt, "2027-02-07T16:00") == datetime(2027, 2, 7, 9, 0, tzinfo=UTC)
     assert now_of(rt, "2027-02-07T16:00+00:00") == datetime(2027, 2, 7, 16, 0, tzinfo=UTC)
+
+
+def test_a_closed_stage_refuses_changes() -> None:
+    from models.rules.skp import ensure_stage_open
+
+    ensure_stage_open(False)
+    with pytest.raises(InvalidTransition, match="sudah ditutup"):
+        ensure_stage_open(True)
