@@ -13,7 +13,7 @@ from models.repo import cycles
 from models.repo.planning import planning_counts
 from models.rules import calendar
 from models.rules.enums import CycleStatus, StageCode
-from models.rules.errors import InvalidInput, InvalidTransition
+from models.rules.errors import InvalidInput
 from models.tables import Cycle, CycleStage
 
 
@@ -77,12 +77,7 @@ async def launch(rt: Runtime, session: Session, launcher: Launcher, cycle_id: in
     if cycle.status != CycleStatus.DRAFT:
         return cycle
     stage = cycles.get_stage(session=session, cycle_id=cycle_id, code=StageCode.PERENCANAAN)
-    if stage.closes_at <= rt.clock.now():
-        raise InvalidTransition("cycle", "past", "launch",
-                                "Tanggal tutup perencanaan sudah lewat; ubah kalender dahulu, "
-                                "lalu luncurkan.",
-                                "The planning stage's closing date has passed; change the "
-                                "calendar first, then launch.")
+    calendar.ensure_launchable(cycles.stage_dates(stage), rt.clock.now())
     run_id = await launcher.launch(cycle_id)
     return cycles.mark_launched(session=session, cycle=cycle, flow_run_id=run_id,
                                 now=rt.clock.now(), actor=actor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -20,11 +21,9 @@ def _wait_http(url: str, seconds: float, proc: subprocess.Popen | None = None) -
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise SystemExit(f"process exited early ({proc.returncode}) while waiting for {url}")
-        try:
+        with contextlib.suppress(httpx.HTTPError):  # not listening yet
             if httpx.get(url, timeout=2).status_code < 500:
                 return
-        except httpx.HTTPError:
-            pass
         time.sleep(0.5)
     raise SystemExit(f"timed out waiting for {url}")
 

@@ -52,7 +52,6 @@ class SendOutcome:
 class Mailer(Protocol):
     async def send_batch(self, messages: list[OutgoingMessage]) -> list[SendOutcome]:
         """One outcome per message, in order; never raises for a delivery problem."""
-        ...
 
 
 def classify(code: int) -> Outcome:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, UploadFile
@@ -54,11 +53,16 @@ def logout(request: Request) -> Response:
     return _back("/hr/login")
 
 
-@router.get("")
-def home(request: Request, session: SessionDep, user: CurrentHrPage) -> Response:
+def _home_page(request: Request, session: SessionDep, user: CurrentHrPage, year: int,
+               status_code: int = 200, error: str | None = None) -> Response:
     people = _count(session, select(func.count()).select_from(Pegawai).where(Pegawai.active))
-    return render(request, "hr/home.html", user=user, cycles=list_cycles(session=session),
-                  people=people, year=datetime.now().year + 1)
+    return render(request, "hr/home.html", status_code=status_code, user=user, error=error,
+                  cycles=list_cycles(session=session), people=people, year=year)
+
+
+@router.get("")
+def home(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage) -> Response:
+    return _home_page(request, session, user, rt.clock.now().year + 1)
 
 
 @router.get("/import")
@@ -91,9 +95,7 @@ def new_cycle(request: Request, rt: RuntimeDep, session: SessionDep, user: Curre
         message = exc.message(lang_of(request)) if isinstance(exc, RuleError) else (
             "Tahun harus antara 2000 dan 2100." if lang_of(request) == "id"
             else "The year must be between 2000 and 2100.")
-        people = _count(session, select(func.count()).select_from(Pegawai).where(Pegawai.active))
-        return render(request, "hr/home.html", status_code=422, user=user, error=message,
-                      cycles=list_cycles(session=session), people=people, year=tahun)
+        return _home_page(request, session, user, tahun, 422, message)
     session.flush()
     return _back(f"/hr/cycles/{cycle.id}")
 
@@ -174,8 +176,8 @@ def decide_without_ppk(request: Request, rt: RuntimeDep, session: SessionDep, us
     from models.tables import Skp
 
     skp = session.get(Skp, skp_id)
-    if skp is None or skp.cycle_id != cycle_id or (view := skp_repo.load_view(
-            session=session, skp=skp)).atasan is not None:
+    if skp is None or skp.cycle_id != cycle_id or not (view := skp_repo.load_view(
+            session=session, skp=skp)).decided_by_hr:
         return _cycle_page(request, rt, session, user, cycle_id, 404,
                            error="SKP tidak ditemukan di daftar tanpa PPK." if lang_of(request) == "id"
                            else "SKP not found among those without a PPK.")

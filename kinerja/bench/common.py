@@ -84,11 +84,3 @@ def seed(rt: Runtime, n: int) -> None:
 
     with session_scope(rt.engine) as s:
         seed_demo_agency(session=s, now=rt.clock.now(), n=n)
-
-
-@contextmanager
-def timed() -> Iterator[list[float]]:
-    out: list[float] = []
-    start = time.perf_counter()
-    yield out
-    out.append(time.perf_counter() - start)

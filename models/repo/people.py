@@ -24,15 +24,6 @@ def pegawai_by_id(*, session: Session, ids: Iterable[int]) -> dict[int, Pegawai]
     return out
 
 
-def subordinate_counts(*, session: Session) -> dict[int, int]:
-    """atasan id -> number of active direct subordinates."""
-    from sqlalchemy import func
-
-    rows = session.execute(select(Pegawai.atasan_id, func.count()).where(
-        Pegawai.active, Pegawai.atasan_id.is_not(None)).group_by(Pegawai.atasan_id))
-    return {a: n for a, n in rows}
-
-
 def unit_names(*, session: Session) -> dict[int, str]:
     return {u.id: u.nama for u in session.execute(select(Unit)).scalars()}
 

@@ -52,6 +52,11 @@ class SkpView:
         return (self.skp.status, "setujui") in rules.TRANSITIONS
 
     @property
+    def decided_by_hr(self) -> bool:
+        """No superior in the data (the Sekda): HR records the PPK's decision."""
+        return self.atasan is None
+
+    @property
     def cascade(self) -> rules.CascadeContext:
         needs = self.atasan is not None and self.pegawai.jenis_jabatan != JenisJabatan.JPT
         return rules.CascadeContext(needs, self.atasan.nama if self.atasan else "",

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from models.rules.enums import StageCode
-from models.rules.errors import InvalidInput
+from models.rules.errors import InvalidInput, InvalidTransition
 
 DEFAULT_REMINDER_OFFSETS_MINUTES = (-3 * 1440, -1 * 1440, 1 * 1440, 3 * 1440)
 DEFAULT_REVIEW_SLA_MINUTES = 3 * 1440
@@ -69,6 +69,16 @@ def stage_actions(stage: StageDates, opened: bool, closed: bool, now: datetime) 
     if not closed and now >= stage.closes_at:
         actions.append("close")
     return actions
+
+
+def ensure_launchable(stage: StageDates, now: datetime) -> None:
+    """A cycle can be launched only while its stage can still run to its closing date."""
+    if stage.closes_at <= now:
+        raise InvalidTransition("cycle", "past", "launch",
+                                "Tanggal tutup perencanaan sudah lewat; ubah kalender dahulu, "
+                                "lalu luncurkan.",
+                                "The planning stage's closing date has passed; change the "
+                                "calendar first, then launch.")
 
 
 def next_event(stage: StageDates, opened: bool, closed: bool) -> datetime | None:
