@@ -26,6 +26,12 @@ class CycleStatus(StrEnum):
 
 class StageCode(StrEnum):
     PERENCANAAN = "perencanaan"
+    PEMANTAUAN = "pemantauan"  # one stage row per monitoring period
+
+
+class Periodisasi(StrEnum):
+    TRIWULANAN = "triwulanan"  # quarterly: 4 periods, the 2nd is the mid-year review
+    BULANAN = "bulanan"  # monthly: 12 periods, June's is the mid-year review
 
 
 class SkpStatus(StrEnum):
@@ -74,6 +80,19 @@ class NilaiBerakhlak(StrEnum):
 class TaskKind(StrEnum):
     SUSUN_SKP = "susun_skp"  # pegawai drafts and submits the SKP
     SETUJUI_SKP = "setujui_skp"  # PPK approves or returns subordinates' SKPs
+    ISI_REALISASI = "isi_realisasi"  # pegawai records a period's rencana aksi and realisasi
+    NILAI_PERIODIK = "nilai_periodik"  # PPK gives feedback, dialog and the periodic ratings
+
+
+class JenisDialog(StrEnum):
+    DIALOG = "dialog"  # dialog kinerja (check-in)
+    COACHING = "coaching"
+    KONSELING = "konseling"
+
+
+class JenisBukti(StrEnum):
+    TAUTAN = "tautan"  # a link
+    BERKAS = "berkas"  # an uploaded file
 
 
 class TaskStatus(StrEnum):

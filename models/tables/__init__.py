@@ -3,9 +3,11 @@
 from models.tables.audit import AuditLog
 from models.tables.auth import ApiToken, HrUser
 from models.tables.cycle import Cycle, CycleStage, StageReport
+from models.tables.monitoring import Bukti, Dialog, Realisasi, RencanaAksi, SkpPeriode, UmpanBalik
 from models.tables.org import Pegawai, Unit
 from models.tables.outbox import OutboxMessage
-from models.tables.skp import Iki, Perilaku, Rhk, Skp, SkpEvent, Task
+from models.tables.skp import Iki, Perilaku, Rhk, Skp, SkpEvent, SkpVersi, Task
 
-__all__ = ["ApiToken", "AuditLog", "Cycle", "CycleStage", "HrUser", "Iki", "OutboxMessage",
-           "Pegawai", "Perilaku", "Rhk", "Skp", "SkpEvent", "StageReport", "Task", "Unit"]
+__all__ = ["ApiToken", "AuditLog", "Bukti", "Cycle", "CycleStage", "Dialog", "HrUser", "Iki",
+           "OutboxMessage", "Pegawai", "Perilaku", "Realisasi", "RencanaAksi", "Rhk", "Skp",
+           "SkpEvent", "SkpPeriode", "SkpVersi", "StageReport", "Task", "UmpanBalik", "Unit"]

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import AutoString, Field, SQLModel
 
-from models.rules.enums import CycleStatus, StageCode
+from models.rules.enums import CycleStatus, Periodisasi, StageCode
 
 
 class Cycle(SQLModel, table=True):
@@ -20,6 +20,8 @@ class Cycle(SQLModel, table=True):
     reminder_offsets: list[int] = Field(sa_column=Column(JSON, nullable=False))
     #: a submitted SKP gets at least this long before its PPK is escalated
     review_sla_minutes: int = 3 * 1440
+    #: monitoring periods: triwulanan (quarterly, the default) or bulanan (monthly)
+    periodisasi: Periodisasi = Field(default=Periodisasi.TRIWULANAN, sa_type=AutoString(length=20))
     launched_at: datetime | None = None
     launch_flow_run_id: str | None = None
     created_at: datetime
@@ -27,11 +29,21 @@ class Cycle(SQLModel, table=True):
 
 
 class CycleStage(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("cycle_id", "code"),)
+    """One stage of the cycle; monitoring has one row per period (periode 1..4 or 1..12).
+
+    Dates: opens_at (tasks and invitations), due_at (the pegawai's deadline), approve_due_at
+    (the PPK's), closes_at (read-only afterwards). A period also covers period_start..period_end.
+    """
+
+    __table_args__ = (UniqueConstraint("cycle_id", "code", "periode",
+                                       name="uq_cyclestage_cycle_code_periode"),)
     id: int | None = Field(default=None, primary_key=True)
     cycle_id: int = Field(foreign_key="cycle.id", index=True)
     # plain text, not a database enum: later stages add codes without an ALTER TYPE
     code: StageCode = Field(sa_type=AutoString(length=40))
+    periode: int = 0
+    period_start: datetime | None = None
+    period_end: datetime | None = None
     opens_at: datetime
     due_at: datetime
     approve_due_at: datetime

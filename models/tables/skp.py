@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import AutoString, Field, SQLModel
 
 from models.rules.enums import (
@@ -31,6 +31,9 @@ class Skp(SQLModel, table=True):
     approved_by_id: int | None = Field(default=None, foreign_key="pegawai.id")
     return_comment: str | None = None
     escalated_submission: int = 0  # the submission number last escalated to the atasan PPK
+    #: how many times the approved SKP was reopened for a revision during the year
+    revisi: int = 0
+    revisi_alasan: str | None = Field(default=None, max_length=2000)
     created_at: datetime
     updated_at: datetime
     version: int = 1
@@ -76,14 +79,30 @@ class SkpEvent(SQLModel, table=True):
     comment: str | None = Field(default=None, max_length=4000)
 
 
+class SkpVersi(SQLModel, table=True):
+    """The SKP as it was approved, kept each time: revisions during the year keep their history."""
+
+    __table_args__ = (UniqueConstraint("skp_id", "nomor"),)
+    id: int | None = Field(default=None, primary_key=True)
+    skp_id: int = Field(foreign_key="skp.id", index=True)
+    nomor: int
+    approved_at: datetime
+    approved_by_id: int | None = Field(default=None, foreign_key="pegawai.id")
+    alasan: str | None = Field(default=None, max_length=2000)  # why the revision was opened
+    data: dict = Field(sa_column=Column(JSON, nullable=False))
+
+
 class Task(SQLModel, table=True):
     """Something one person must do by a date; task links point at one of these."""
 
-    __table_args__ = (UniqueConstraint("cycle_id", "kind", "pegawai_id"),)
+    __table_args__ = (UniqueConstraint("cycle_id", "kind", "pegawai_id", "periode",
+                                       name="uq_task_cycle_kind_pegawai_periode"),)
     id: int | None = Field(default=None, primary_key=True)
     cycle_id: int = Field(foreign_key="cycle.id", index=True)
     kind: TaskKind = Field(sa_type=AutoString(length=40))  # text: kinds grow with stages
     pegawai_id: int = Field(foreign_key="pegawai.id", index=True)
+    #: the monitoring period a task belongs to (1..12); 0 for tasks of a yearly stage
+    periode: int = 0
     status: TaskStatus = TaskStatus.OPEN
     due_at: datetime
     created_at: datetime
