@@ -85,7 +85,7 @@ KINDS: tuple[FileKind, ...] = (
     FileKind("Excel (XLSX)", ("xlsx",), _OOXML + "spreadsheetml.sheet", _ooxml("xl/")),
     FileKind("PowerPoint (PPTX)", ("pptx",), _OOXML + "presentationml.presentation", _ooxml("ppt/")),
     FileKind("CSV", ("csv",), "text/csv; charset=utf-8", _text),
-    FileKind("teks (TXT)", ("txt",), "text/plain; charset=utf-8", _text),
+    FileKind("TXT", ("txt",), "text/plain; charset=utf-8", _text),
 )
 KIND_BY_EXT: dict[str, FileKind] = {ext: kind for kind in KINDS for ext in kind.exts}
 ALLOWED_EXTS: tuple[str, ...] = tuple(KIND_BY_EXT)
@@ -201,7 +201,7 @@ def check_link(url: str) -> str:
                            "The link must not contain spaces or control characters.")
     try:
         parts = urlsplit(text)
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
+        _ = parts.port  # raises ValueError on a malformed port
     except ValueError:
         raise InvalidInput("Tautan ini tidak dapat dibaca sebagai alamat web.",
                            "This link cannot be read as a web address.") from None
