@@ -31,6 +31,29 @@ KINDS: dict[str, tuple[str, ...]] = {
     # planning closed: HR gets the counts; without_approved lists up to 50 "NIP nama (unit)"
     "laporan_perencanaan": ("console_link", "total", "approved", "without_approved_count",
                             "without_approved"),
+    # --- monitoring periods (periode_label e.g. "Triwulan I" / "Januari"; midyear True for the
+    # mid-year review period, which also asks for a dialog kinerja with the PPK)
+    # a period opened: record rencana aksi, realisasi and bukti dukung by `due`
+    "undangan_realisasi": ("link", "periode_label", "due", "midyear"),
+    # reminder to the pegawai: the period's realisasi is not reported yet
+    "pengingat_realisasi": ("link", "periode_label", "due", "n", "overdue", "midyear"),
+    # a period opened: the PPK gives feedback and periodic ratings to `pending` subordinates
+    "undangan_penilaian_periodik": ("link", "periode_label", "due", "pending", "midyear"),
+    # reminder to the PPK: `pending` subordinates not yet rated for the period
+    "pengingat_penilaian_periodik": ("link", "periode_label", "due", "pending", "n", "overdue",
+                                     "midyear"),
+    # escalation to the atasan PPK (or HR): the PPK has not rated `pending` subordinates in time
+    "eskalasi_penilaian_periodik": ("ppk_nama", "ppk_nip", "periode_label", "pending", "due"),
+    # the PPK rated the pegawai for a period (predikat is the official spelling)
+    "penilaian_periodik_diberikan": ("link", "periode_label", "ppk_nama", "hasil_kerja",
+                                     "perilaku", "predikat"),
+    # a period closed: HR gets the counts; missing lists up to 50 "NIP nama (unit)"
+    "laporan_periode": ("console_link", "periode_label", "total", "dilaporkan", "dinilai",
+                        "missing_count", "missing"),
+    # HR changed the pegawai's superior: the new PPK takes over the open tasks
+    "ppk_baru": ("link", "pegawai_nama", "pegawai_nip", "ppk_lama_nama"),
+    # the pegawai opened a revision of the approved SKP (the PPK will be asked to approve it)
+    "skp_revisi_dibuka": ("link", "alasan", "due"),
 }
 
 

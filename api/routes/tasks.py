@@ -16,12 +16,14 @@ from models.repo import skp as skp_repo
 from models.repo.outbox import enqueue_messages
 from models.rules import skp as rules
 from models.rules import tokens
-from models.rules.enums import TaskKind
+from models.rules.enums import StageCode, TaskKind
 from models.rules.errors import LinkRejected, RuleError
 from models.rules.skp import STATUS_LABEL_EN, STATUS_LABEL_ID, missing_for_submit
 from models.tables import Cycle, CycleStage, Pegawai, Skp, Task
 
 router = APIRouter(prefix="/t", include_in_schema=False)
+
+PERIOD_KINDS = (TaskKind.ISI_REALISASI.value, TaskKind.NILAI_PERIODIK.value)
 
 NOT_YOURS = ("Tautan ini bukan untuk tugas Anda saat ini (misalnya atasan atau tugas sudah "
              "berganti). Gunakan tautan dari email terbaru, atau hubungi Pengelola Kinerja.",
@@ -45,15 +47,19 @@ class LinkPageError(Exception):
 
 def resolve(token: str, rt: Runtime, session: Session) -> TaskLink:
     """Verify the signature and expiry, then re-check against current data (one query)."""
-    from sqlalchemy import select
+    from sqlalchemy import and_, case, literal, select
 
+    stage_code = case((Task.kind.in_(PERIOD_KINDS), literal(StageCode.PEMANTAUAN.value)),
+                      else_=literal(StageCode.PERENCANAAN.value))
     try:
         claims = tokens.verify(token, rt.links.secret, rt.clock.now())
         row = session.execute(
             select(Task, Pegawai, Cycle, CycleStage)
             .join(Pegawai, Pegawai.id == Task.pegawai_id)
             .join(Cycle, Cycle.id == Task.cycle_id)
-            .join(CycleStage, CycleStage.cycle_id == Task.cycle_id)
+            .join(CycleStage, and_(CycleStage.cycle_id == Task.cycle_id,
+                                   CycleStage.code == stage_code,
+                                   CycleStage.periode == Task.periode))
             .where(Task.id == claims.task_id)).first()
         if row is None or row[1].id != claims.pegawai_id or not row[1].active:
             raise LinkRejected("not_yours", *NOT_YOURS)

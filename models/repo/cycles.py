@@ -9,8 +9,8 @@ from sqlmodel import Session
 
 from models.repo.audit import record
 from models.repo.locking import bump_version
-from models.rules import calendar
-from models.rules.enums import CycleStatus, StageCode, TaskKind, TaskStatus
+from models.rules import calendar, periods
+from models.rules.enums import CycleStatus, Periodisasi, StageCode, TaskKind, TaskStatus
 from models.rules.errors import InvalidInput, InvalidTransition
 from models.tables import Cycle, CycleStage, Task
 
@@ -30,48 +30,103 @@ def list_cycles(*, session: Session) -> list[Cycle]:
     return list(session.execute(select(Cycle).order_by(Cycle.tahun.desc())).scalars())
 
 
-def get_stage(*, session: Session, cycle_id: int, code: StageCode) -> CycleStage:
+def get_stage(*, session: Session, cycle_id: int, code: StageCode, periode: int = 0) -> CycleStage:
     stage = session.execute(select(CycleStage).where(
-        CycleStage.cycle_id == cycle_id, CycleStage.code == code)).scalar_one_or_none()
+        CycleStage.cycle_id == cycle_id, CycleStage.code == code,
+        CycleStage.periode == periode)).scalar_one_or_none()
     if stage is None:
-        raise NotFound(f"Tahap {code} siklus {cycle_id} tidak ditemukan.",
-                       f"Stage {code} of cycle {cycle_id} not found.")
+        suffix = f" periode {periode}" if periode else ""
+        raise NotFound(f"Tahap {code}{suffix} siklus {cycle_id} tidak ditemukan.",
+                       f"Stage {code}{suffix} of cycle {cycle_id} not found.")
     return stage
+
+
+def list_stages(*, session: Session, cycle_id: int) -> list[CycleStage]:
+    """Every stage of the cycle in calendar order (planning, then the periods)."""
+    return list(session.execute(select(CycleStage).where(CycleStage.cycle_id == cycle_id)
+                                .order_by(CycleStage.opens_at, CycleStage.periode)).scalars())
+
+
+def period_stages(*, session: Session, cycle_id: int) -> list[CycleStage]:
+    return list(session.execute(select(CycleStage).where(
+        CycleStage.cycle_id == cycle_id, CycleStage.code == StageCode.PEMANTAUAN)
+        .order_by(CycleStage.periode)).scalars())
 
 
 def stage_dates(stage: CycleStage) -> calendar.StageDates:
     return calendar.StageDates(stage.code, stage.opens_at, stage.due_at, stage.approve_due_at,
-                               stage.closes_at)
+                               stage.closes_at, stage.periode)
+
+
+def _add_periods(session: Session, cycle: Cycle, items: list[periods.Period]) -> None:
+    for p in items:
+        calendar.validate(p.stage)
+    periods.validate_sequence([p.stage for p in items])
+    for p in items:
+        d = p.stage
+        session.add(CycleStage(cycle_id=cycle.id, code=StageCode.PEMANTAUAN, periode=p.periode,
+                               period_start=p.period_start, period_end=p.period_end,
+                               opens_at=d.opens_at, due_at=d.due_at,
+                               approve_due_at=d.approve_due_at, closes_at=d.closes_at))
+
+
+def set_periodisasi(*, session: Session, cycle_id: int, periodisasi: str, now: datetime,
+                    actor: str, items: list[periods.Period] | None = None) -> Cycle:
+    """Quarterly or monthly periods, with their default dates; only before the cycle starts."""
+    cycle = get_cycle(session=session, cycle_id=cycle_id)
+    scheme = periods.parse_periodisasi(periodisasi)
+    if cycle.status != CycleStatus.DRAFT:
+        raise InvalidTransition("cycle", cycle.status.value, "periodisasi",
+                                "Periodisasi hanya dapat diubah sebelum siklus diluncurkan.",
+                                "The period scheme can only change before the cycle is launched.")
+    before = cycle.periodisasi
+    planning = get_stage(session=session, cycle_id=cycle_id, code=StageCode.PERENCANAAN)
+    for old in period_stages(session=session, cycle_id=cycle_id):
+        session.delete(old)
+    session.flush()
+    cycle.periodisasi = scheme
+    cycle.version += 1
+    session.add(cycle)
+    _add_periods(session, cycle, items or periods.default_periods(
+        cycle.tahun, scheme, cycle.timezone, not_before=planning.closes_at))
+    record(session=session, now=now, actor=actor, action="siklus.periodisasi", entity="cycle",
+           entity_id=cycle.id, before={"periodisasi": before}, after={"periodisasi": scheme})
+    return cycle
 
 
 def create_cycle(*, session: Session, tahun: int, now: datetime, actor: str, nama: str = "",
                  timezone: str = "Asia/Jakarta", planning: calendar.StageDates | None = None,
                  reminder_offsets: tuple[int, ...] = calendar.DEFAULT_REMINDER_OFFSETS_MINUTES,
-                 review_sla_minutes: int = calendar.DEFAULT_REVIEW_SLA_MINUTES) -> Cycle:
-    """A new cycle in draft with the default (or given) planning calendar."""
+                 review_sla_minutes: int = calendar.DEFAULT_REVIEW_SLA_MINUTES,
+                 periodisasi: str = Periodisasi.TRIWULANAN,
+                 period_dates: list[periods.Period] | None = None) -> Cycle:
+    """A new cycle in draft with the default (or given) planning calendar and periods."""
     if not 2000 <= tahun <= 2100:
         raise InvalidInput(f"Tahun {tahun} tidak valid.", f"Year {tahun} is not valid.")
     if session.execute(select(Cycle.id).where(Cycle.tahun == tahun)).first():
         raise InvalidInput(f"Siklus tahun {tahun} sudah ada.", f"A {tahun} cycle already exists.")
     planning = planning or calendar.default_planning(tahun, timezone)
     calendar.validate(planning)
+    scheme = periods.parse_periodisasi(periodisasi)
     cycle = Cycle(tahun=tahun, nama=nama or f"SKP {tahun}", timezone=timezone,
                   reminder_offsets=list(reminder_offsets), review_sla_minutes=review_sla_minutes,
-                  created_at=now)
+                  periodisasi=scheme, created_at=now)
     session.add(cycle)
     session.flush()
     session.add(CycleStage(cycle_id=cycle.id, code=planning.code, opens_at=planning.opens_at,
                            due_at=planning.due_at, approve_due_at=planning.approve_due_at,
                            closes_at=planning.closes_at))
+    _add_periods(session, cycle, period_dates or periods.default_periods(
+        tahun, scheme, timezone, not_before=planning.closes_at))
     record(session=session, now=now, actor=actor, action="siklus.buat", entity="cycle",
-           entity_id=cycle.id, after={"tahun": tahun})
+           entity_id=cycle.id, after={"tahun": tahun, "periodisasi": scheme})
     return cycle
 
 
 def update_stage(*, session: Session, cycle_id: int, dates: calendar.StageDates,
                  expected_version: int | None, now: datetime, actor: str) -> CycleStage:
     """Change a stage's dates; flows read them on their next pass, nothing needs a restart."""
-    stage = get_stage(session=session, cycle_id=cycle_id, code=dates.code)
+    stage = get_stage(session=session, cycle_id=cycle_id, code=dates.code, periode=dates.periode)
     stale = InvalidTransition("stage", str(stage.version), str(expected_version),
                               "Kalender sudah diubah orang lain; muat ulang halaman lalu ulangi.",
                               "The calendar was changed by someone else; reload and retry.")
@@ -92,7 +147,7 @@ def update_stage(*, session: Session, cycle_id: int, dates: calendar.StageDates,
     before = _dates_dict(stage)
     if stage.opened_at:
         dates = calendar.StageDates(dates.code, stage.opens_at, dates.due_at,
-                                    dates.approve_due_at, dates.closes_at)
+                                    dates.approve_due_at, dates.closes_at, dates.periode)
     bump_version(session, stage, stale)
     stage.opens_at, stage.due_at = dates.opens_at, dates.due_at
     stage.approve_due_at, stage.closes_at = dates.approve_due_at, dates.closes_at
@@ -109,11 +164,12 @@ def _minute(at: datetime) -> datetime:
 
 def _move_open_tasks(session: Session, cycle_id: int, stage: CycleStage) -> None:
     """Open tasks follow the new deadlines; their reminders start again from the new date."""
-    for kind, due in ((TaskKind.SUSUN_SKP, stage.due_at),
-                      (TaskKind.SETUJUI_SKP, stage.approve_due_at)):
+    own, ppk = ((TaskKind.SUSUN_SKP, TaskKind.SETUJUI_SKP) if stage.code == StageCode.PERENCANAAN
+                else (TaskKind.ISI_REALISASI, TaskKind.NILAI_PERIODIK))
+    for kind, due in ((own, stage.due_at), (ppk, stage.approve_due_at)):
         session.execute(update(Task).where(
             Task.cycle_id == cycle_id, Task.kind == kind, Task.status == TaskStatus.OPEN,
-            Task.due_at != due).values(due_at=due, reminders_sent=0,
+            Task.periode == stage.periode, Task.due_at != due).values(due_at=due, reminders_sent=0,
                                        next_reminder_at=Task.created_at)
             .execution_options(synchronize_session=False))
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from models.repo.outbox import enqueue_messages
 from models.repo.people import hr_admin_emails, pegawai_by_id, unit_names
-from models.rules.enums import NilaiBerakhlak, SkpStatus, TaskKind, TaskStatus
+from models.rules.enums import NilaiBerakhlak, SkpStatus, StageCode, TaskKind, TaskStatus
 from models.rules.reminders import next_reminder_at
 from models.rules.texts import format_datetime
 from models.rules.tokens import Links
@@ -93,7 +93,7 @@ def planning_counts(*, session: Session, cycle_id: int, now: datetime) -> list[d
     from sqlalchemy import func
 
     stage_due = session.execute(select(CycleStage.due_at).where(
-        CycleStage.cycle_id == cycle_id)).scalar_one()
+        CycleStage.cycle_id == cycle_id, CycleStage.code == StageCode.PERENCANAAN)).scalar_one()
     rows = session.execute(select(Pegawai.unit_id, Skp.status, func.count()).join(
         Skp, Skp.pegawai_id == Pegawai.id).where(Skp.cycle_id == cycle_id)
         .group_by(Pegawai.unit_id, Skp.status))
@@ -134,7 +134,9 @@ def close_planning(*, session: Session, cycle: Cycle, stage: CycleStage, now: da
     stage.closed_at = now
     session.add(stage)
     session.execute(Task.__table__.update().where(
-        Task.cycle_id == cycle.id, Task.status == TaskStatus.OPEN).values(status=TaskStatus.CANCELLED))
+        Task.cycle_id == cycle.id, Task.periode == 0, Task.status == TaskStatus.OPEN,
+        Task.kind.in_([TaskKind.SUSUN_SKP, TaskKind.SETUJUI_SKP]))
+        .values(status=TaskStatus.CANCELLED, next_reminder_at=None))
     lines = [f"{people[pid].nip} {people[pid].nama} ({units.get(people[pid].unit_id, '')})"
              for pid, _ in listed[:50]]
     enqueue_messages(session=session, now=now, messages=[{

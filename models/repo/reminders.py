@@ -38,7 +38,8 @@ def sweep_planning(*, session: Session, cycle: Cycle, stage: CycleStage, now: da
     reminders = 0
     while True:
         tasks = list(session.execute(select(Task).where(
-            Task.cycle_id == cycle.id, Task.status == TaskStatus.OPEN,
+            Task.cycle_id == cycle.id, Task.status == TaskStatus.OPEN, Task.periode == 0,
+            Task.kind.in_([TaskKind.SUSUN_SKP, TaskKind.SETUJUI_SKP]),
             Task.next_reminder_at <= now).order_by(Task.id).limit(PAGE)).scalars())
         if not tasks:
             break

@@ -19,6 +19,7 @@ from models.rules.enums import (
     JenisRhk,
     NilaiBerakhlak,
     SkpStatus,
+    StageCode,
     TaskKind,
     TaskStatus,
 )
@@ -319,7 +320,8 @@ def without_ppk(*, session: Session, cycle_id: int) -> list[tuple[Pegawai, Skp]]
 
 
 def _stage(session: Session, cycle_id: int) -> CycleStage:
-    return session.execute(select(CycleStage).where(CycleStage.cycle_id == cycle_id)).scalar_one()
+    return session.execute(select(CycleStage).where(
+        CycleStage.cycle_id == cycle_id, CycleStage.code == StageCode.PERENCANAAN)).scalar_one()
 
 
 def _ensure_review_task(session: Session, cycle: Cycle, stage: CycleStage, ppk_id: int,

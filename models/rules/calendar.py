@@ -23,6 +23,7 @@ class StageDates:
     due_at: datetime
     approve_due_at: datetime
     closes_at: datetime
+    periode: int = 0  # the monitoring period, 0 for a yearly stage
 
 
 def to_utc(local: datetime, tz: str) -> datetime:
