@@ -30,6 +30,18 @@ SAMPLE = {
     "without_approved_count": 52,
     "without_approved": ["199001012015011001 Andi (Bagian Umum)",
                          "199101012015011002 Dewi (Bagian Keuangan)"],
+    "periode_label": "Triwulan II",
+    "midyear": True,
+    "hasil_kerja": "Sesuai Ekspektasi",
+    "perilaku": "Di Atas Ekspektasi",
+    "predikat": "Baik",
+    "dilaporkan": 110,
+    "dinilai": 96,
+    "missing_count": 26,
+    "missing": ["199201012016011003 Eko (Bagian Umum)",
+                "199301012017011004 Fitri (Bagian Perencanaan)"],
+    "ppk_lama_nama": "Drs. Hendra Wijaya",
+    "alasan": "Perubahan tugas sejak Juli.\nRHK 3 perlu disesuaikan.",
 }
 ALL = [(kind, lang) for kind in KINDS for lang in ("id", "en")]
 
@@ -88,6 +100,71 @@ def test_report_lists_employees_and_how_many_more() -> None:
     assert "199001012015011001 Andi (Bagian Umum)" in email.text
     assert "dan 50 pegawai lainnya" in email.text
     assert "<li>199101012015011002 Dewi (Bagian Keuangan)</li>" in email.html
+
+
+@pytest.mark.parametrize(("kind", "language"), ALL)
+def test_subjects_stay_short(kind: str, language: str) -> None:
+    for flags in ({"overdue": False, "midyear": False}, {"overdue": True, "midyear": True}):
+        context = context_for(kind, **{k: v for k, v in flags.items() if k in KINDS[kind]})
+        assert len(render(kind, context, language).subject) <= 120
+
+
+@pytest.mark.parametrize("kind", ["undangan_realisasi", "undangan_penilaian_periodik",
+                                  "pengingat_realisasi", "pengingat_penilaian_periodik"])
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_midyear_period_asks_for_a_dialog_kinerja(kind: str, language: str) -> None:
+    regular = render(kind, context_for(kind, midyear=False), language)
+    midyear = render(kind, context_for(kind, midyear=True), language)
+    for email in (regular, midyear):
+        assert SAMPLE["periode_label"] in email.text and SAMPLE["due"] in email.text
+    word = "tengah tahun" if language == "id" else "mid-year"
+    assert word not in regular.text and word in midyear.text and word in midyear.html
+    assert "dialog kinerja" in midyear.text
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_period_reminders_change_when_overdue(language: str) -> None:
+    for kind in ("pengingat_realisasi", "pengingat_penilaian_periodik"):
+        before = render(kind, context_for(kind, overdue=False), language)
+        after = render(kind, context_for(kind, overdue=True), language)
+        assert before.subject != after.subject
+        assert ("terlewati" if language == "id" else "passed") in after.text
+
+
+def test_english_plural_follows_pending_for_periodic_ratings() -> None:
+    for kind in ("undangan_penilaian_periodik", "pengingat_penilaian_periodik",
+                 "eskalasi_penilaian_periodik"):
+        one = render(kind, context_for(kind, pending=1), "en")
+        many = render(kind, context_for(kind), "en")
+        assert "1 employee " in one.subject and "3 employees " in many.subject
+
+
+def test_period_report_lists_employees_and_how_many_more() -> None:
+    email = render("laporan_periode", context_for("laporan_periode"), "id")
+    assert "- 199201012016011003 Eko (Bagian Umum)" in email.text
+    assert "dan 24 pegawai lainnya" in email.text
+    assert "<li>199301012017011004 Fitri (Bagian Perencanaan)</li>" in email.html
+    complete = render("laporan_periode", context_for("laporan_periode", missing_count=0,
+                                                     missing=[]), "en")
+    assert "<ul" not in complete.html and "more" not in complete.text
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_new_ppk_without_a_previous_one(language: str) -> None:
+    named = render("ppk_baru", context_for("ppk_baru"), language)
+    unnamed = render("ppk_baru", context_for("ppk_baru", ppk_lama_nama=""), language)
+    assert SAMPLE["ppk_lama_nama"] in named.text and SAMPLE["ppk_lama_nama"] in named.html
+    assert f'{SAMPLE["pegawai_nama"]} (NIP {SAMPLE["pegawai_nip"]}).' in unnamed.text
+    assert f'{SAMPLE["pegawai_nama"]} (NIP {SAMPLE["pegawai_nip"]}).' in unnamed.html
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_periodic_rating_shows_the_three_values(language: str) -> None:
+    email = render("penilaian_periodik_diberikan", context_for("penilaian_periodik_diberikan"),
+                   language)
+    for key in ("hasil_kerja", "perilaku", "predikat"):
+        assert str(SAMPLE[key]) in email.text and str(SAMPLE[key]) in email.html
+    assert SAMPLE["predikat"] in email.subject
 
 
 def test_html_is_escaped_and_text_is_raw() -> None:
