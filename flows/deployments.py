@@ -10,6 +10,7 @@ ORCHESTRATOR = "orkestrator-siklus/kinerja"
 
 
 def local_deployments(prefect: PrefectSettings, api: ApiSettings) -> list:  # type: ignore[type-arg]
+    from flows.monitoring import close_period, open_period
     from flows.orchestrator import cycle_orchestrator
     from flows.outbox import dispatch_outbox
     from flows.planning import close_planning, open_planning
@@ -19,6 +20,8 @@ def local_deployments(prefect: PrefectSettings, api: ApiSettings) -> list:  # ty
         cycle_orchestrator.to_deployment(name="kinerja", tags=["kinerja"]),
         open_planning.to_deployment(name="kinerja", tags=["kinerja"]),
         close_planning.to_deployment(name="kinerja", tags=["kinerja"]),
+        open_period.to_deployment(name="kinerja", tags=["kinerja"]),
+        close_period.to_deployment(name="kinerja", tags=["kinerja"]),
         send_reminders.to_deployment(name="kinerja", tags=["kinerja"], schedules=[
             _cron(prefect.reminder_cron, api.timezone)]),
         dispatch_outbox.to_deployment(name="kinerja", tags=["kinerja"],

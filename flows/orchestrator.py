@@ -1,6 +1,8 @@
 """The cycle orchestrator: started once per cycle by HR's launch, runs stages on the calendar.
 
 It re-reads the calendar on every pass, so a date HR changes takes effect without a restart.
+Stages run in calendar order: planning, then each monitoring period (several may be open at
+once: a period closes after the next one has opened).
 """
 
 from __future__ import annotations
@@ -11,30 +13,42 @@ from datetime import datetime
 from prefect import flow, get_run_logger
 
 from flows.common import now_of, runtime
+from flows.monitoring import close_period, open_period
 from flows.outbox import dispatch_outbox
 from flows.planning import close_planning, open_planning
 from models.db import session_scope
-from models.repo.cycles import get_stage, stage_dates
+from models.repo.cycles import list_stages, stage_dates
 from models.rules import calendar
 from models.rules.enums import StageCode
 
 
+def _run(code: StageCode, periode: int, action: str, cycle_id: int, at: datetime) -> None:
+    if code == StageCode.PERENCANAAN:
+        (open_planning if action == "open" else close_planning)(cycle_id, now=at.isoformat())
+    else:
+        (open_period if action == "open" else close_period)(cycle_id, periode, now=at.isoformat())
+
+
 def orchestrate_once(cycle_id: int, at: datetime) -> datetime | None:
-    """Run whatever stage transition is due at `at`; return when to look again (None: done)."""
+    """Run whatever stage transitions are due at `at`; return when to look again (None: done)."""
     rt = runtime()
     with session_scope(rt.engine) as s:
-        stage = get_stage(session=s, cycle_id=cycle_id, code=StageCode.PERENCANAAN)
-        dates, opened, closed = stage_dates(stage), stage.opened_at is not None, stage.closed_at is not None
-    actions = calendar.stage_actions(dates, opened, closed, at)
-    if "open" in actions:
-        open_planning(cycle_id, now=at.isoformat())
-        opened = True
-    if "close" in actions:
-        close_planning(cycle_id, now=at.isoformat())
-        closed = True
-    if actions:
+        stages = [(stage_dates(st), st.opened_at is not None, st.closed_at is not None)
+                  for st in list_stages(session=s, cycle_id=cycle_id)]
+    # every due transition, in time order: an open before a close at the same moment
+    due = sorted(((d.opens_at if a == "open" else d.closes_at, a == "close", d, a)
+                  for d, opened, closed in stages
+                  for a in calendar.stage_actions(d, opened, closed, at)),
+                 key=lambda x: (x[0], x[1], x[2].periode))
+    state = {(d.code, d.periode): [opened, closed] for d, opened, closed in stages}
+    for _, _, d, action in due:
+        _run(d.code, d.periode, action, cycle_id, at)
+        state[(d.code, d.periode)][0 if action == "open" else 1] = True
+    if due:
         dispatch_outbox(now=at.isoformat())
-    return calendar.next_event(dates, opened, closed)
+    events = [e for d, _, _ in stages
+              if (e := calendar.next_event(d, *state[(d.code, d.periode)])) is not None]
+    return min(events) if events else None
 
 
 @flow(name="orkestrator-siklus", flow_run_name="orkestrator-siklus-{cycle_id}")

@@ -9,15 +9,17 @@ from flows.common import chunks, now_of, runtime
 from models.db import session_scope
 from models.repo import planning
 from models.repo.cycles import get_cycle, get_stage
+from models.repo.monitoring import open_stages
 from models.repo.people import active_pegawai_ids
-from models.repo.reminders import sweep_planning
+from models.repo.reminders import sweep_period, sweep_planning
 from models.rules.enums import CycleStatus, StageCode
 from models.tables import Cycle, CycleStage, Skp
 
 
 @flow(name="kirim-pengingat", flow_run_name="kirim-pengingat")
 def send_reminders(now: str | None = None) -> dict[str, int]:
-    """For every launched cycle with planning open: queue due reminders and escalations."""
+    """For every launched cycle with a stage open (planning, monitoring periods): queue the
+    reminders and escalations that are due."""
     rt = runtime()
     at = now_of(rt, now)
     totals = {"reminders": 0, "escalations": 0, "late_joiners": 0}
@@ -25,19 +27,24 @@ def send_reminders(now: str | None = None) -> dict[str, int]:
     with session_scope(rt.engine) as s:
         cycle_ids = list(s.execute(select(Cycle.id).join(
             CycleStage, CycleStage.cycle_id == Cycle.id).where(
-            Cycle.status == CycleStatus.LAUNCHED, CycleStage.code == StageCode.PERENCANAAN,
-            CycleStage.opened_at.is_not(None), CycleStage.closed_at.is_(None))).scalars())
+            Cycle.status == CycleStatus.LAUNCHED, CycleStage.opened_at.is_not(None),
+            CycleStage.closed_at.is_(None)).distinct().order_by(Cycle.id)).scalars())
     failed = []
     for cycle_id in cycle_ids:  # one broken cycle must not stop the others' reminders
         try:
-            totals["late_joiners"] += _open_for_late_joiners(rt, cycle_id, at)
             with session_scope(rt.engine) as s:
-                r = sweep_planning(session=s, cycle=get_cycle(session=s, cycle_id=cycle_id),
-                                   stage=get_stage(session=s, cycle_id=cycle_id,
-                                                   code=StageCode.PERENCANAAN),
-                                   now=at, mail=rt.mail)
-            totals["reminders"] += r.reminders
-            totals["escalations"] += r.escalations
+                planning_open = get_stage(session=s, cycle_id=cycle_id,
+                                          code=StageCode.PERENCANAAN).closed_at is None
+            if planning_open:
+                totals["late_joiners"] += _open_for_late_joiners(rt, cycle_id, at)
+            with session_scope(rt.engine) as s:
+                cycle = get_cycle(session=s, cycle_id=cycle_id)
+                results = [sweep_planning(session=s, cycle=cycle, stage=get_stage(
+                    session=s, cycle_id=cycle_id, code=StageCode.PERENCANAAN), now=at, mail=rt.mail)]
+                results += [sweep_period(session=s, cycle=cycle, stage=stage, now=at, mail=rt.mail)
+                            for stage in open_stages(session=s, cycle_id=cycle_id)]
+            totals["reminders"] += sum(r.reminders for r in results)
+            totals["escalations"] += sum(r.escalations for r in results)
         except Exception:  # noqa: BLE001 - logged, and the run fails at the end
             get_run_logger().exception("pengingat siklus %s gagal", cycle_id)
             failed.append(cycle_id)

@@ -139,3 +139,101 @@ def _hr(session: Session) -> list[tuple[str, str, int | None]]:
     from models.repo.people import hr_admin_emails
 
     return [(nama, email, None) for nama, email in hr_admin_emails(session=session)]
+
+
+def sweep_period(*, session: Session, cycle: Cycle, stage: CycleStage, now: datetime,
+                 mail: Mail) -> SweepResult:
+    """Reminders for an open monitoring period: pegawai who have not reported their realisasi,
+    PPK with subordinates not yet rated; after the PPK's deadline, escalation to the atasan PPK
+    (or HR at the top), once per PPK and period. Idempotent."""
+    from models.repo.monitoring import period_label
+    from models.rules import periods
+    from models.tables import SkpPeriode
+
+    if stage.opened_at is None or stage.closed_at is not None:
+        return SweepResult(0, 0)
+    label = period_label(cycle, stage.periode, mail.language)
+    midyear = periods.is_midyear(stage.periode, cycle.periodisasi)
+    reminders = 0
+    while True:
+        tasks = list(session.execute(select(Task).where(
+            Task.cycle_id == cycle.id, Task.status == TaskStatus.OPEN,
+            Task.periode == stage.periode, Task.next_reminder_at <= now)
+            .order_by(Task.id).limit(PAGE)).scalars())
+        if not tasks:
+            break
+        people = pegawai_by_id(session=session, ids=[t.pegawai_id for t in tasks])
+        own = [t.pegawai_id for t in tasks if t.kind == TaskKind.ISI_REALISASI]
+        reported = dict(session.execute(select(Skp.pegawai_id, SkpPeriode.dilaporkan_at).join(
+            SkpPeriode, SkpPeriode.skp_id == Skp.id).where(
+            Skp.cycle_id == cycle.id, SkpPeriode.periode == stage.periode,
+            Skp.pegawai_id.in_(own or [-1]))).all())
+        pending = _unrated_by_ppk(session, cycle.id, stage.periode,
+                                  [t.pegawai_id for t in tasks if t.kind == TaskKind.NILAI_PERIODIK])
+        out = []
+        for task in tasks:
+            n = reminder_due(due_at=task.due_at, offsets_minutes=cycle.reminder_offsets,
+                             sent=task.reminders_sent, created_at=task.created_at, now=now)
+            p = people.get(task.pegawai_id)
+            if n is not None:
+                task.reminders_sent = n + 1
+                waiting = (reported.get(task.pegawai_id, 1) is None
+                           if task.kind == TaskKind.ISI_REALISASI else pending.get(task.pegawai_id))
+                if p is not None and p.active and waiting:
+                    is_own = task.kind == TaskKind.ISI_REALISASI
+                    out.append({
+                        "key": f"remind-period:{task.id}:{int(task.due_at.timestamp())}:{n}",
+                        "kind": "pengingat_realisasi" if is_own else "pengingat_penilaian_periodik",
+                        "to_email": p.email, "pegawai_id": p.id, "language": mail.language,
+                        "context": {"agency_name": mail.agency, "nama": p.nama,
+                                    "tahun": cycle.tahun, "link": mail.links.task(task.id, p.id, now),
+                                    "n": n + 1, "overdue": now > task.due_at,
+                                    "periode_label": label, "midyear": midyear,
+                                    "due": format_datetime(task.due_at, cycle.timezone,
+                                                           mail.language)}
+                        | ({} if is_own else {"pending": pending[task.pegawai_id]})})
+            reschedule(task, cycle.reminder_offsets)
+            session.add(task)
+        reminders += enqueue_messages(session=session, messages=out, now=now)
+        session.flush()
+    return SweepResult(reminders, _period_escalations(session, cycle, stage, now, mail, label))
+
+
+def _unrated_by_ppk(session: Session, cycle_id: int, periode: int,
+                    ppk_ids: list[int] | None) -> dict[int, int]:
+    from models.tables import SkpPeriode
+
+    query = (select(Pegawai.atasan_id, func.count()).select_from(SkpPeriode)
+             .join(Skp, Skp.id == SkpPeriode.skp_id).join(Pegawai, Pegawai.id == Skp.pegawai_id)
+             .where(Skp.cycle_id == cycle_id, SkpPeriode.periode == periode, Pegawai.active,
+                    SkpPeriode.predikat.is_(None), Pegawai.atasan_id.is_not(None))
+             .group_by(Pegawai.atasan_id))
+    if ppk_ids is not None:
+        query = query.where(Pegawai.atasan_id.in_(ppk_ids or [-1]))
+    return dict(session.execute(query).all())
+
+
+def _period_escalations(session: Session, cycle: Cycle, stage: CycleStage, now: datetime,
+                        mail: Mail, label: str) -> int:
+    """After the PPK's deadline: tell each late PPK's superior (or HR) once per period."""
+    if now < stage.approve_due_at:
+        return 0
+    pending = _unrated_by_ppk(session, cycle.id, stage.periode, None)
+    ppks = pegawai_by_id(session=session, ids=list(pending))
+    bosses = pegawai_by_id(session=session, ids=[q.atasan_id for q in ppks.values() if q.atasan_id])
+    due = format_datetime(stage.approve_due_at, cycle.timezone, mail.language)
+    out = []
+    for ppk_id, count in pending.items():
+        ppk = ppks[ppk_id]
+        boss = bosses.get(ppk.atasan_id) if ppk.atasan_id else None
+        targets = [(boss.nama, boss.email, boss.id)] if boss else _hr(session)
+        for nama, email, target_id in targets:
+            out.append({"key": f"escalate-period:{cycle.id}:{stage.periode}:{ppk_id}:{email}",
+                        "kind": "eskalasi_penilaian_periodik", "to_email": email,
+                        "pegawai_id": target_id, "language": mail.language,
+                        "context": {"agency_name": mail.agency, "nama": nama,
+                                    "tahun": cycle.tahun, "ppk_nama": ppk.nama,
+                                    "ppk_nip": ppk.nip, "periode_label": label,
+                                    "pending": count, "due": due}})
+    queued = enqueue_messages(session=session, messages=out, now=now)
+    return queued

@@ -123,7 +123,14 @@ def test_orchestrator_follows_a_calendar_changed_mid_way(setup) -> None:  # type
         closes = stage.closes_at
     nxt = orchestrate_once(cycle_id, T0 - timedelta(minutes=5))
     assert nxt == closes and _count(rt.engine, Skp) == 10
-    assert orchestrate_once(cycle_id, closes) is None
+    # planning closes; the first monitoring period opens at the same moment (it may not open
+    # before planning closes), so the next event is the second period's opening
+    nxt = orchestrate_once(cycle_id, closes)
+    with session_scope(rt.engine) as s:
+        first, second = s.execute(select(CycleStage).where(CycleStage.periode.in_([1, 2]))
+                                  .order_by(CycleStage.periode)).scalars()
+        assert first.opens_at == closes and first.opened_at is not None
+        assert nxt == second.opens_at
     assert _count(rt.engine, StageReport) == 1
 
 
