@@ -76,8 +76,8 @@ def task_link(token: str, rt: RuntimeDep, session: SessionDep) -> TaskLink:
 TaskLinkDep = Annotated[TaskLink, Depends(task_link)]
 
 
-def _open_stage(link: TaskLink) -> None:
-    rules.ensure_stage_open(link.stage.closed_at is not None)
+def _open_stage(link: TaskLink, view: skp_repo.SkpView) -> None:
+    rules.ensure_stage_open(link.stage.closed_at is not None, view.in_revision)
 
 
 def _own_view(link: TaskLink, session: Session) -> skp_repo.SkpView:
@@ -146,8 +146,9 @@ def _attempt(request: Request, link: TaskLink, session: Session, load, action, p
              path: str, ok: str) -> Response:
     """Run an action on an SKP; on a rule breach roll back and re-render the page with why."""
     try:
-        _open_stage(link)
-        action(load())
+        view = load()
+        _open_stage(link, view)
+        action(view)
     except RuleError as exc:
         from api.app import status_of
 

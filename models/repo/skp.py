@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -27,7 +27,19 @@ from models.rules.errors import InvalidInput, InvalidTransition
 from models.rules.reminders import next_reminder_at
 from models.rules.texts import format_datetime
 from models.rules.tokens import Links
-from models.tables import Cycle, CycleStage, Iki, Pegawai, Perilaku, Rhk, Skp, SkpEvent, Task
+from models.tables import (
+    Cycle,
+    CycleStage,
+    Iki,
+    Pegawai,
+    Perilaku,
+    Realisasi,
+    Rhk,
+    Skp,
+    SkpEvent,
+    SkpVersi,
+    Task,
+)
 
 
 @dataclass
@@ -46,6 +58,11 @@ class SkpView:
     def editable(self) -> bool:
         """The pegawai may still change it (the stage being open is checked by the caller)."""
         return self.skp.status in rules.EDITABLE
+
+    @property
+    def in_revision(self) -> bool:
+        """Reopened after approval during the year and not approved again yet."""
+        return self.skp.revisi > 0 and self.skp.status != SkpStatus.DISETUJUI
 
     @property
     def decidable(self) -> bool:
@@ -193,6 +210,7 @@ def delete_rhk(*, session: Session, view: SkpView, rhk_id: int, now: datetime) -
                                 "mengubah kaitannya dahulu, atau ubah uraiannya saja.",
                                 f"{linked} subordinate RHK are linked to this RHK; ask them to "
                                 "re-link first.")
+    _ensure_no_realisasi(session, [i.id for i in view.iki.get(rhk_id, [])])
     session.execute(Iki.__table__.delete().where(Iki.rhk_id == rhk_id))
     session.delete(rhk)
     _touch(session, view.skp, now, view.skp.pegawai_id, "rhk.hapus")
@@ -214,8 +232,21 @@ def delete_iki(*, session: Session, view: SkpView, iki_id: int, now: datetime) -
     row = next((i for lst in view.iki.values() for i in lst if i.id == iki_id), None)
     if row is None:
         raise InvalidInput("IKI tidak ditemukan pada SKP ini.", "IKI not found on this SKP.")
+    _ensure_no_realisasi(session, [iki_id])
     session.delete(row)
     _touch(session, view.skp, now, view.skp.pegawai_id, "iki.hapus")
+
+
+def _ensure_no_realisasi(session: Session, iki_ids: list[int]) -> None:
+    """An IKI with realisasi recorded keeps its history: it cannot be deleted in a revision."""
+    n = session.execute(select(func.count()).select_from(Realisasi).where(
+        Realisasi.iki_id.in_(iki_ids or [-1]))).scalar_one()
+    if n:
+        raise InvalidTransition("iki", "has_realisasi", "delete",
+                                f"IKI ini sudah memiliki {n} realisasi periodik, sehingga tidak "
+                                "dapat dihapus. Ubah targetnya atau tambahkan IKI baru.",
+                                f"This IKI already has {n} periodic realisasi and cannot be "
+                                "deleted. Change its target or add a new IKI.")
 
 
 def task_of(*, session: Session, cycle_id: int, kind: TaskKind, pegawai_id: int) -> Task | None:
@@ -282,9 +313,12 @@ def ensure_review_tasks(*, session: Session, cycle: Cycle, stage: CycleStage, no
     has_open = exists().where(and_(Task.cycle_id == cycle.id, Task.kind == TaskKind.SETUJUI_SKP,
                                    Task.pegawai_id == Pegawai.atasan_id,
                                    Task.status == TaskStatus.OPEN))
-    rows = session.execute(select(Skp, Pegawai).join(Pegawai, Pegawai.id == Skp.pegawai_id).where(
+    query = select(Skp, Pegawai).join(Pegawai, Pegawai.id == Skp.pegawai_id).where(
         Skp.cycle_id == cycle.id, Skp.status == SkpStatus.DIAJUKAN, Pegawai.atasan_id.is_not(None),
-        ~has_open)).all()
+        ~has_open)
+    if stage.closed_at is not None:  # after planning only revisions of approved SKPs are live
+        query = query.where(Skp.revisi > 0)
+    rows = session.execute(query).all()
     if not rows:
         return 0
     from models.repo.people import pegawai_by_id
@@ -328,14 +362,24 @@ def _ensure_review_task(session: Session, cycle: Cycle, stage: CycleStage, ppk_i
                         now: datetime) -> Task:
     task = task_of(session=session, cycle_id=cycle.id, kind=TaskKind.SETUJUI_SKP,
                    pegawai_id=ppk_id)
+    due = _review_due(cycle, stage, now)
     if task is None:
         task = Task(cycle_id=cycle.id, kind=TaskKind.SETUJUI_SKP, pegawai_id=ppk_id,
-                    due_at=stage.approve_due_at, created_at=now)
+                    due_at=due, created_at=now)
+    elif task.status != TaskStatus.OPEN and task.due_at < due:
+        task.due_at, task.reminders_sent, task.created_at = due, 0, now
     task.status, task.done_at = TaskStatus.OPEN, None
     reschedule(task, cycle.reminder_offsets)
     session.add(task)
     session.flush()
     return task
+
+
+def _review_due(cycle: Cycle, stage: CycleStage, now: datetime) -> datetime:
+    """The PPK's deadline: the stage's, or for a revision after planning closed the review SLA."""
+    if stage.closed_at is None:
+        return stage.approve_due_at
+    return now + timedelta(minutes=max(cycle.review_sla_minutes, 1440))
 
 
 @dataclass(frozen=True)
@@ -362,6 +406,7 @@ def decide(*, session: Session, view: SkpView, ppk: Approver, approve: bool, com
     skp.status = new_status
     if approve:
         skp.approved_at, skp.approved_by_id = now, ppk.pegawai_id
+        skp.revisi_alasan = None
     else:
         skp.return_comment = comment
     note = comment or None
@@ -388,6 +433,75 @@ def decide(*, session: Session, view: SkpView, ppk: Approver, approve: bool, com
         "language": mail.language, "context": ctx}])
     if ppk.pegawai_id is not None:
         _close_review_if_done(session, cycle.id, ppk.pegawai_id, now)
+    if approve:
+        session.flush()
+        _snapshot(session, view, now)
+        from models.repo.monitoring import join_open_periods
+
+        join_open_periods(session=session, skp=skp, now=now, mail=mail)
+    return skp
+
+
+def _snapshot(session: Session, view: SkpView, now: datetime) -> SkpVersi:
+    """Keep the SKP as approved: each approval (the first and every revision) is a version."""
+    skp = view.skp
+    nomor = session.execute(select(func.count()).select_from(SkpVersi).where(
+        SkpVersi.skp_id == skp.id)).scalar_one() + 1
+    revisi_alasan = next((e.comment for e in reversed(view.events) if e.action == "revisi"), None)
+    data = {"rhk": [{"id": r.id, "jenis": r.jenis.value, "uraian": r.uraian,
+                     "intervensi_rhk_id": r.intervensi_rhk_id,
+                     "iki": [{"id": i.id, "indikator": i.indikator, "aspek": i.aspek.value,
+                              "jenis": i.jenis.value, "target": i.target, "satuan": i.satuan,
+                              "arah": i.arah.value} for i in view.iki.get(r.id, [])]}
+                    for r in view.rhk],
+            "perilaku": [{"nilai": p.nilai.value, "ekspektasi_khusus": p.ekspektasi_khusus}
+                         for p in view.perilaku]}
+    row = SkpVersi(skp_id=skp.id, nomor=nomor, approved_at=now, approved_by_id=skp.approved_by_id,
+                   alasan=revisi_alasan if nomor > 1 else None, data=data)
+    session.add(row)
+    return row
+
+
+def versions(*, session: Session, skp_id: int) -> list[SkpVersi]:
+    return list(session.execute(select(SkpVersi).where(SkpVersi.skp_id == skp_id)
+                                .order_by(SkpVersi.nomor)).scalars())
+
+
+REVISION_DAYS = 7
+
+
+def open_revision(*, session: Session, view: SkpView, alasan: str, now: datetime, mail: Mail,
+                  actor_id: int | None, actor_label: str = "") -> Skp:
+    """Reopen an approved SKP during the year (a new assignment, a transfer): the pegawai edits
+    it again and it goes back through the PPK's approval. The approved version is kept; the
+    realisasi already recorded stay with their IKI."""
+    skp = view.skp
+    new_status = rules.next_status(skp.status, "revisi")
+    reason = _text(alasan, "Alasan perubahan", "Reason for the revision", 2000)
+    if skp.approved_at is not None and not session.execute(select(SkpVersi.id).where(
+            SkpVersi.skp_id == skp.id)).first():
+        _snapshot(session, view, skp.approved_at)  # approved before versions were kept
+    skp.status, skp.revisi, skp.revisi_alasan = new_status, skp.revisi + 1, reason
+    _touch(session, skp, now, actor_id, "revisi", f"[{actor_label}] {reason}" if actor_label
+           else reason)
+    cycle = session.get(Cycle, skp.cycle_id)
+    own = task_of(session=session, cycle_id=skp.cycle_id, kind=TaskKind.SUSUN_SKP,
+                  pegawai_id=skp.pegawai_id)
+    due = now + timedelta(days=REVISION_DAYS)
+    if own is None:
+        own = Task(cycle_id=skp.cycle_id, kind=TaskKind.SUSUN_SKP, pegawai_id=skp.pegawai_id,
+                   due_at=due, created_at=now)
+    own.status, own.done_at, own.due_at, own.created_at, own.reminders_sent = (
+        TaskStatus.OPEN, None, due, now, 0)
+    session.add(own)
+    session.flush()
+    reschedule(own, cycle.reminder_offsets)
+    enqueue_messages(session=session, now=now, messages=[{
+        "key": f"revision:{skp.id}:{skp.revisi}", "kind": "skp_revisi_dibuka",
+        "to_email": view.pegawai.email, "pegawai_id": skp.pegawai_id, "language": mail.language,
+        "context": _ctx(cycle, view.pegawai.nama, mail) | {
+            "link": mail.links.task(own.id, skp.pegawai_id, now), "alasan": reason,
+            "due": format_datetime(due, cycle.timezone, mail.language)}}])
     return skp
 
 

@@ -15,6 +15,7 @@ TRANSITIONS: dict[tuple[SkpStatus, str], SkpStatus] = {
     (S.DIKEMBALIKAN, "ajukan"): S.DIAJUKAN,
     (S.DIAJUKAN, "setujui"): S.DISETUJUI,
     (S.DIAJUKAN, "kembalikan"): S.DIKEMBALIKAN,
+    (S.DISETUJUI, "revisi"): S.DRAF,  # a change during the year goes back through approval
 }
 
 EDITABLE = frozenset({S.DRAF, S.DIKEMBALIKAN})
@@ -32,7 +33,8 @@ STATUS_LABEL_EN = {
     S.DISETUJUI: "approved",
 }
 ACTION_LABEL = {"ajukan": ("mengajukan", "submit"), "setujui": ("menyetujui", "approve"),
-                "kembalikan": ("mengembalikan", "return"), "ubah": ("mengubah", "edit")}
+                "kembalikan": ("mengembalikan", "return"), "ubah": ("mengubah", "edit"),
+                "revisi": ("membuka perubahan", "open a revision of")}
 
 
 def next_status(current: SkpStatus, action: str) -> SkpStatus:
@@ -48,9 +50,10 @@ def ensure_editable(current: SkpStatus) -> None:
         raise _wrong_state(current, "ubah")
 
 
-def ensure_stage_open(closed: bool) -> None:
-    """Nothing about an SKP changes once its stage has closed."""
-    if closed:
+def ensure_stage_open(closed: bool, in_revision: bool = False) -> None:
+    """Nothing about an SKP changes once its stage has closed, except through a revision that
+    was opened during the year (it goes back through the PPK's approval)."""
+    if closed and not in_revision:
         raise InvalidTransition("stage", "closed", "edit",
                                 "Tahap perencanaan sudah ditutup; perubahan tidak dapat disimpan. "
                                 "Hubungi Pengelola Kinerja bila perlu.",
