@@ -70,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     p_sim.add_argument("--late-share", type=float, default=0.1)
     p_sim.add_argument("--seed", type=int, default=1)
     sub.add_parser("serve-flows", help="serve the Prefect deployments in this process")
+    p_real = sub.add_parser("import-realisasi", help="import realisasi (NIP, Kode IKI, Periode, "
+                            "Realisasi) from CSV or XLSX into a cycle")
+    p_real.add_argument("--cycle", type=int, required=True, help="the cycle's id")
+    p_real.add_argument("file")
     args = parser.parse_args(argv)
     if args.cmd == "run":
         from kinerja.supervisor import run
@@ -86,11 +90,44 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "simulate":
         from kinerja.simulate import simulate
         return simulate(args)
+    if args.cmd == "import-realisasi":
+        return _import_realisasi(args)
     if args.cmd == "serve-flows":
         from kinerja.supervisor import serve_flows
         serve_flows()
         return 0
     return 2
+
+
+def _import_realisasi(args: argparse.Namespace) -> int:
+    from kinerja.runtime import Runtime
+    from models.db import migrate, session_scope
+    from models.importer import ImportRejected
+    from models.repo.cycles import NotFound
+    from models.repo.realisasi_import import import_realisasi
+
+    rt = Runtime.from_env()
+    migrate(rt.db.url)
+    path = Path(args.file)
+    if not path.exists():
+        print(f"berkas tidak ditemukan / file not found: {path}", file=sys.stderr)
+        return 2
+    try:
+        with session_scope(rt.engine) as s:
+            r = import_realisasi(session=s, cycle_id=args.cycle, data=path.read_bytes(),
+                                 filename=path.name, now=rt.clock.now(), actor="cli")
+    except NotFound as exc:
+        print(exc.message(), file=sys.stderr)
+        return 2
+    except ImportRejected as exc:
+        print(f"Ditolak, tidak ada yang disimpan / Rejected, nothing saved: "
+              f"{len(exc.problems)} masalah", file=sys.stderr)
+        for p in exc.problems:
+            print(f"  baris {p.row}, kolom {p.column}: {p.message_id}", file=sys.stderr)
+        return 1
+    print(f"baris/rows {r.rows}: baru/created {r.created}, diperbarui/updated {r.updated}, "
+          f"tidak berubah/unchanged {r.unchanged}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -99,3 +99,21 @@ def progress(cycle_id: int, rt: RuntimeDep, session: SessionDep,
              user: CurrentHrApi) -> list[dict[str, object]]:
     """Per unit: total, draf, diajukan, dikembalikan, disetujui, terlambat."""
     return services.cycle_summary(rt, session, cycle_id)["progress"]  # type: ignore[return-value]
+
+
+@router.post("/cycles/{cycle_id}/realisasi/import")
+async def import_realisasi(cycle_id: int, file: UploadFile, rt: RuntimeDep, session: SessionDep,
+                           user: CurrentHrApi) -> dict[str, int]:
+    """Import realisasi from another system (CSV or XLSX: NIP, Kode IKI, Periode, Realisasi);
+    all-or-nothing, 422 with every problem by row and column."""
+    from models.repo.realisasi_import import import_realisasi as run_import
+
+    data = await file.read(MAX_IMPORT_BYTES + 1)
+    if len(data) > MAX_IMPORT_BYTES:
+        from models.rules.errors import InvalidInput
+        raise InvalidInput("Berkas terlalu besar (maks. 20 MB).", "File too large (max 20 MB).")
+    result = run_import(session=session, cycle_id=cycle_id, data=data,
+                        filename=file.filename or "", now=rt.clock.now(),
+                        actor=f"hr:{user.username}")
+    return {"rows": result.rows, "created": result.created, "updated": result.updated,
+            "unchanged": result.unchanged}

@@ -202,3 +202,38 @@ def outbox_resend(request: Request, rt: RuntimeDep, session: SessionDep, user: C
 
     requeue_parked(session=session, ids=ids, now=rt.clock.now())
     return _back(back if back.startswith("/hr") else "/hr")
+
+
+def _realisasi_page(request: Request, session: SessionDep, user: CurrentHrPage, cycle_id: int,
+                    status_code: int = 200, **extra: object) -> Response:
+    from models.repo.cycles import get_cycle
+
+    cycle = get_cycle(session=session, cycle_id=cycle_id)
+    return render(request, "hr/realisasi_import.html", status_code=status_code, user=user,
+                  cycle=cycle, **({"result": None, "problems": []} | extra))
+
+
+@router.get("/cycles/{cycle_id}/realisasi/import")
+def realisasi_import_form(request: Request, session: SessionDep, user: CurrentHrPage,
+                          cycle_id: int) -> Response:
+    return _realisasi_page(request, session, user, cycle_id)
+
+
+@router.post("/cycles/{cycle_id}/realisasi/import")
+async def realisasi_import_upload(request: Request, rt: RuntimeDep, session: SessionDep,
+                                  user: CurrentHrPage, cycle_id: int,
+                                  file: UploadFile) -> Response:
+    from models.repo.realisasi_import import import_realisasi
+
+    data = await file.read()
+    try:
+        result = import_realisasi(session=session, cycle_id=cycle_id, data=data,
+                                  filename=file.filename or "", now=rt.clock.now(),
+                                  actor=f"hr:{user.username}")
+    except ImportRejected as exc:
+        session.rollback()
+        n = len(exc.problems)
+        return _realisasi_page(request, session, user, cycle_id, 422, problems=exc.problems,
+                               error=f"Impor ditolak: {n} masalah." if lang_of(request) == "id"
+                               else f"Import rejected: {n} problem(s).")
+    return _realisasi_page(request, session, user, cycle_id, result=result)
