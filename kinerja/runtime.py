@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from kinerja.clock import Clock, SystemClock
 from kinerja.settings import ApiSettings, DatabaseSettings, PrefectSettings, SmtpSettings
+from kinerja.storage import EvidenceSettings, EvidenceStore
 from models.db import make_engine
 from models.repo.skp import Mail
 from models.rules.tokens import Links
@@ -35,6 +36,7 @@ class Runtime:
     prefect: PrefectSettings
     engine: Engine
     clock: Clock = field(default_factory=SystemClock)
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
 
     @classmethod
     def from_env(cls, clock: Clock | None = None, engine: Engine | None = None) -> Runtime:
@@ -45,6 +47,11 @@ class Runtime:
     @property
     def links(self) -> Links:
         return Links(self.api.public_url, secret_key(self.api), self.api.link_ttl_hours)
+
+    @property
+    def store(self) -> EvidenceStore:
+        """Bukti dukung files, by content hash, under the data folder."""
+        return EvidenceStore(self.evidence.root())
 
     @property
     def mail(self) -> Mail:

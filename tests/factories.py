@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from kinerja.clock import FixedClock
 from kinerja.runtime import Runtime
+from kinerja.storage import EvidenceSettings
 from kinerja.settings import ApiSettings, DatabaseSettings, PrefectSettings, SmtpSettings
 from models.rules.enums import JenisJabatan
 from models.tables import Pegawai, Unit
@@ -60,4 +61,5 @@ def runtime_for(engine: Engine, home: Path, clock: FixedClock | None = None,
                             if engine is not None else ""),
         smtp=SmtpSettings(port=smtp_port, dev_server=False),
         prefect=PrefectSettings(api_url="http://127.0.0.1:9/api", chunk_size=2),
-        engine=engine, clock=clock or FixedClock(T0))
+        engine=engine, clock=clock or FixedClock(T0),
+        evidence=EvidenceSettings(dir=home / "bukti", max_bytes=256 * 1024))

@@ -131,6 +131,13 @@ def _notice(request: Request) -> str | None:
 
 @router.get("/{token}")
 def task_page(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDep) -> Response:
+    if link.task.kind in PERIOD_KINDS:
+        from api.routes import monitoring
+
+        if link.task.kind == TaskKind.NILAI_PERIODIK:
+            return monitoring.ppk_list_page(request, link, session)
+        view = monitoring.own_period(link, session)
+        return monitoring.pegawai_page(request, link, view, notice=monitoring._notice(request))
     if link.task.kind == TaskKind.SETUJUI_SKP:
         rows = skp_repo.subordinates_skp(session=session, cycle_id=link.cycle.id,
                                          ppk_id=link.person.id)

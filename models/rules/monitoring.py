@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from models.rules.enums import ArahIki, JenisIki, Rating
@@ -14,27 +13,14 @@ DI_ATAS_FROM = 110.0
 DI_BAWAH_UNDER = 100.0
 MAX_TEXT = 2000
 
-_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
-_GROUPED = re.compile(r"^\d{1,3}(?:([.,])\d{3})+(?:([.,])\d+)?$")
 
 
 def parse_number(text: str) -> float:
-    """'12,5', '12.5', '1.234,5', '1,234.5', '95%' -> a float; InvalidInput otherwise."""
-    raw = (text or "").strip().rstrip("%").strip().replace(" ", "")
-    value: float | None = None
-    if _NUMBER.match(raw):
-        value = float(raw.replace(",", "."))
-    else:
-        m = _GROUPED.match(raw)
-        if m and (m.group(2) is None or m.group(2) != m.group(1)):
-            group = m.group(1)
-            value = float(raw.replace(group, "").replace(",", "."))
-    if value is None:
-        raise InvalidInput(f"'{text.strip()}' bukan angka (contoh: 12,5 atau 95%).",
-                           f"'{text.strip()}' is not a number (e.g. 12.5 or 95%).")
-    if value < 0:
-        raise InvalidInput("Realisasi tidak boleh negatif.", "Realisasi must not be negative.")
-    return value
+    """A number typed by a person: '12,5', '12.5', '1.234,5', '95%' (the same reading as the
+    realisasi import: an ambiguous '1.234' is refused rather than guessed)."""
+    from models.rules.realisasi_import import parse_angka
+
+    return parse_angka(text)
 
 
 @dataclass(frozen=True)
