@@ -343,12 +343,18 @@ def _stale(record: SkpPeriode) -> InvalidTransition:
 
 
 def ensure_period_open(view: PeriodView) -> None:
-    if view.closed:
+    ensure_stage_open(view.stage, view.cycle)
+
+
+def ensure_stage_open(stage: CycleStage, cycle: Cycle) -> None:
+    if stage.closed_at is not None:
         raise InvalidTransition("periode", "closed", "edit",
-                                f"Periode {view.label('id')} sudah ditutup; data tidak dapat "
-                                "diubah lagi. Hubungi Pengelola Kinerja bila perlu.",
-                                f"Period {view.label('en')} is closed; its records cannot "
-                                "change. Contact the performance admin if needed.")
+                                f"Periode {period_label(cycle, stage.periode, 'id')} sudah "
+                                "ditutup; data tidak dapat diubah lagi. Hubungi Pengelola Kinerja "
+                                "bila perlu.",
+                                f"Period {period_label(cycle, stage.periode, 'en')} is closed; "
+                                "its records cannot change. Contact the performance admin if "
+                                "needed.")
 
 
 def _touch(session: Session, record: SkpPeriode, now: datetime,
@@ -630,3 +636,59 @@ def period_range_text(stage: CycleStage, cycle: Cycle, lang: str) -> str:
     last = stage.period_end - timedelta(seconds=1)
     return (f"{format_date(stage.period_start, cycle.timezone, lang)} – "
             f"{format_date(last, cycle.timezone, lang)}")
+
+
+# -- a new superior mid-year ----------------------------------------------------------------------
+
+
+def sync_ppk_tasks(*, session: Session, cycle: Cycle, stage: CycleStage, now: datetime,
+                   mail: Mail) -> tuple[int, int]:
+    """Make the period's PPK tasks follow the current org tree: a superior who took over
+    someone (HR's change, a re-import) gets a task and an invitation, a finished task reopens
+    when a newly arrived subordinate waits, and a PPK left with no one loses theirs.
+    Returns (created or reopened, cancelled)."""
+    pending = dict(session.execute(
+        select(Pegawai.atasan_id, func.count()).select_from(SkpPeriode)
+        .join(Skp, Skp.id == SkpPeriode.skp_id).join(Pegawai, Pegawai.id == Skp.pegawai_id)
+        .where(Skp.cycle_id == cycle.id, SkpPeriode.periode == stage.periode, Pegawai.active,
+               Pegawai.atasan_id.is_not(None), SkpPeriode.predikat.is_(None))
+        .group_by(Pegawai.atasan_id)).all())
+    have_any = set(session.execute(
+        select(Pegawai.atasan_id).select_from(SkpPeriode).join(Skp, Skp.id == SkpPeriode.skp_id)
+        .join(Pegawai, Pegawai.id == Skp.pegawai_id)
+        .where(Skp.cycle_id == cycle.id, SkpPeriode.periode == stage.periode, Pegawai.active,
+               Pegawai.atasan_id.is_not(None)).distinct()).scalars())
+    tasks = {t.pegawai_id: t for t in session.execute(select(Task).where(
+        Task.cycle_id == cycle.id, Task.kind == TaskKind.NILAI_PERIODIK,
+        Task.periode == stage.periode)).scalars()}
+    ppks = {p.id: p for p in pegawai_by_id(session=session, ids=pending).values() if p.active}
+    fixed: list[Task] = []
+    for ppk_id in ppks:
+        task = tasks.get(ppk_id)
+        if task is None:
+            task = Task(cycle_id=cycle.id, kind=TaskKind.NILAI_PERIODIK, pegawai_id=ppk_id,
+                        periode=stage.periode, due_at=max(stage.approve_due_at, now),
+                        created_at=now)
+        elif task.status == TaskStatus.OPEN:
+            continue
+        task.status, task.done_at, task.reminders_sent = TaskStatus.OPEN, None, 0
+        task.next_reminder_at = next_reminder_at(
+            due_at=task.due_at, offsets_minutes=cycle.reminder_offsets, sent=0, created_at=now)
+        session.add(task)
+        fixed.append(task)
+    cancelled = 0
+    for ppk_id, task in tasks.items():
+        if task.status == TaskStatus.OPEN and ppk_id not in have_any:
+            task.status, task.next_reminder_at = TaskStatus.CANCELLED, None
+            session.add(task)
+            cancelled += 1
+    session.flush()
+    enqueue_messages(session=session, now=now, messages=[{
+        "key": f"invite:{cycle.id}:periode{stage.periode}:ppk:{t.pegawai_id}:{t.id}",
+        "kind": "undangan_penilaian_periodik", "to_email": ppks[t.pegawai_id].email,
+        "pegawai_id": t.pegawai_id, "language": mail.language,
+        "context": _base(cycle, ppks[t.pegawai_id].nama, mail)
+        | _period_ctx(cycle, stage, mail, t.due_at)
+        | {"link": mail.links.task(t.id, t.pegawai_id, now), "pending": pending[t.pegawai_id]}}
+        for t in fixed])
+    return len(fixed), cancelled

@@ -31,8 +31,9 @@ class SweepResult:
 
 def sweep_planning(*, session: Session, cycle: Cycle, stage: CycleStage, now: datetime,
                    mail: Mail) -> SweepResult:
-    """Queue every reminder and escalation due now for an open planning stage. Idempotent."""
-    if stage.opened_at is None or stage.closed_at is not None:
+    """Queue every reminder and escalation due now for an open planning stage (after it closed:
+    for the SKP revisions opened during the year). Idempotent."""
+    if stage.opened_at is None:
         return SweepResult(0, 0)
     ensure_review_tasks(session=session, cycle=cycle, stage=stage, now=now, mail=mail)
     reminders = 0
@@ -101,10 +102,12 @@ def _message(task: Task, p: Pegawai, cycle: Cycle, n: int, status: dict, waiting
 def _escalations(session: Session, cycle: Cycle, stage: CycleStage, now: datetime,
                  mail: Mail) -> int:
     """Tell the atasan PPK about SKPs their PPK has not decided in time (once per submission)."""
-    rows = list(session.execute(select(Skp, Pegawai).join(Pegawai, Pegawai.id == Skp.pegawai_id)
-                                .where(Skp.cycle_id == cycle.id, Skp.status == SkpStatus.DIAJUKAN,
-                                       Skp.escalated_submission < Skp.submissions,
-                                       Pegawai.atasan_id.is_not(None))).all())
+    query = (select(Skp, Pegawai).join(Pegawai, Pegawai.id == Skp.pegawai_id)
+             .where(Skp.cycle_id == cycle.id, Skp.status == SkpStatus.DIAJUKAN,
+                    Skp.escalated_submission < Skp.submissions, Pegawai.atasan_id.is_not(None)))
+    if stage.closed_at is not None:
+        query = query.where(Skp.revisi > 0)
+    rows = list(session.execute(query).all())
     rows = [(s, p) for s, p in rows if escalation_due(
         submitted_at=s.submitted_at, approve_due_at=stage.approve_due_at,
         sla_minutes=cycle.review_sla_minutes, now=now)]
@@ -152,6 +155,9 @@ def sweep_period(*, session: Session, cycle: Cycle, stage: CycleStage, now: date
 
     if stage.opened_at is None or stage.closed_at is not None:
         return SweepResult(0, 0)
+    from models.repo.monitoring import sync_ppk_tasks
+
+    sync_ppk_tasks(session=session, cycle=cycle, stage=stage, now=now, mail=mail)
     label = period_label(cycle, stage.periode, mail.language)
     midyear = periods.is_midyear(stage.periode, cycle.periodisasi)
     reminders = 0

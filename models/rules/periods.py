@@ -70,12 +70,13 @@ def default_periods(year: int, periodisasi: Periodisasi | str, tz: str = "Asia/J
 
 
 def compressed_periods(start: datetime, minutes: int, periodisasi: Periodisasi | str) -> list[Period]:
-    """Periods squeezed to `minutes` each, one after the other from `start` (demo, simulation):
-    the period runs the first 40% of its slot, reporting is due at 40%, rating at 70%."""
+    """Periods squeezed for a demo or a simulation, as in a real year: each runs 40% of
+    `minutes` and the next starts when it ends; reporting is due at its end, rating at 70% of
+    `minutes` from its start, closing at 100% (so a period closes after the next one opened)."""
     step = timedelta(minutes=minutes) / 10
     out = []
     for k in range(1, count(periodisasi) + 1):
-        s = start + (k - 1) * 10 * step
+        s = start + (k - 1) * 4 * step
         out.append(Period(k, s, s + 4 * step, StageDates(StageCode.PEMANTAUAN, s, s + 4 * step,
                                                          s + 7 * step, s + 10 * step, periode=k)))
     return out
