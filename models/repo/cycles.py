@@ -70,6 +70,17 @@ def _add_periods(session: Session, cycle: Cycle, items: list[periods.Period]) ->
                                approve_due_at=d.approve_due_at, closes_at=d.closes_at))
 
 
+def default_periods_after(tahun: int, scheme: str, tz: str,
+                          planning: calendar.StageDates | CycleStage) -> list[periods.Period]:
+    """The year's periods after planning; when planning itself was moved late in the year (a
+    demo, a compressed simulation) the periods follow it at the same pace instead."""
+    items = periods.default_periods(tahun, scheme, tz, not_before=planning.closes_at)
+    if all(p.stage.opens_at <= p.stage.due_at for p in items):
+        return items
+    minutes = max(1, int((planning.closes_at - planning.opens_at).total_seconds() // 60))
+    return periods.compressed_periods(planning.closes_at, minutes, scheme)
+
+
 def set_periodisasi(*, session: Session, cycle_id: int, periodisasi: str, now: datetime,
                     actor: str, items: list[periods.Period] | None = None) -> Cycle:
     """Quarterly or monthly periods, with their default dates; only before the cycle starts."""
@@ -87,8 +98,8 @@ def set_periodisasi(*, session: Session, cycle_id: int, periodisasi: str, now: d
     cycle.periodisasi = scheme
     cycle.version += 1
     session.add(cycle)
-    _add_periods(session, cycle, items or periods.default_periods(
-        cycle.tahun, scheme, cycle.timezone, not_before=planning.closes_at))
+    _add_periods(session, cycle, items or default_periods_after(
+        cycle.tahun, scheme, cycle.timezone, planning))
     record(session=session, now=now, actor=actor, action="siklus.periodisasi", entity="cycle",
            entity_id=cycle.id, before={"periodisasi": before}, after={"periodisasi": scheme})
     return cycle
@@ -116,8 +127,8 @@ def create_cycle(*, session: Session, tahun: int, now: datetime, actor: str, nam
     session.add(CycleStage(cycle_id=cycle.id, code=planning.code, opens_at=planning.opens_at,
                            due_at=planning.due_at, approve_due_at=planning.approve_due_at,
                            closes_at=planning.closes_at))
-    _add_periods(session, cycle, period_dates or periods.default_periods(
-        tahun, scheme, timezone, not_before=planning.closes_at))
+    _add_periods(session, cycle, period_dates or default_periods_after(
+        tahun, scheme, timezone, planning))
     record(session=session, now=now, actor=actor, action="siklus.buat", entity="cycle",
            entity_id=cycle.id, after={"tahun": tahun, "periodisasi": scheme})
     return cycle
