@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 BULAN = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
@@ -22,7 +22,8 @@ def format_datetime(at: datetime, tz: str, lang: str = "id") -> str:
     return f"{local.day} {BULAN[local.month - 1]} {local.year} {local:%H.%M} {zone}"
 
 
-def format_date(at: datetime, tz: str, lang: str = "id") -> str:
-    local = at.astimezone(ZoneInfo(tz))
+def format_date(at: datetime | date, tz: str, lang: str = "id") -> str:
+    """'20 Januari 2027'; a calendar date (no time) is shown as it is."""
+    local = at.astimezone(ZoneInfo(tz)) if isinstance(at, datetime) else at
     months = MONTH if lang == "en" else BULAN
     return f"{local.day} {months[local.month - 1]} {local.year}"
