@@ -24,6 +24,11 @@ from models.tables import Cycle, CycleStage, Pegawai, Skp, Task
 router = APIRouter(prefix="/t", include_in_schema=False)
 
 PERIOD_KINDS = (TaskKind.ISI_REALISASI.value, TaskKind.NILAI_PERIODIK.value)
+TASK_LABELS = {TaskKind.SUSUN_SKP: ("Menyusun SKP", "Draft your SKP"),
+               TaskKind.SETUJUI_SKP: ("Persetujuan SKP bawahan", "Approve subordinates' SKP"),
+               TaskKind.ISI_REALISASI: ("Realisasi kinerja periodik", "Record the period's realisasi"),
+               TaskKind.NILAI_PERIODIK: ("Penilaian periodik bawahan",
+                                         "Rate your subordinates for the period")}
 
 NOT_YOURS = ("Tautan ini bukan untuk tugas Anda saat ini (misalnya atasan atau tugas sudah "
              "berganti). Gunakan tautan dari email terbaru, atau hubungi Pengelola Kinerja.",
@@ -281,8 +286,7 @@ def renew(request: Request, session: SessionDep, rt: RuntimeDep, token: Text) ->
         return render(request, "task/link_error.html", status_code=403, reason="not_yours",
                       message=NOT_YOURS[1 if lang_of(request) == "en" else 0], token="")
     cycle = session.get(Cycle, task.cycle_id)
-    label = ("Menyusun SKP", "Draft your SKP") if task.kind == TaskKind.SUSUN_SKP else (
-        "Persetujuan SKP bawahan", "Approve subordinates' SKP")
+    label = TASK_LABELS.get(task.kind, TASK_LABELS[TaskKind.SUSUN_SKP])
     enqueue_messages(session=session, now=now, messages=[{
         "key": f"renew:{task.id}:{now:%Y%m%d%H}", "kind": "tautan_baru", "to_email": person.email,
         "pegawai_id": person.id, "language": rt.api.language,

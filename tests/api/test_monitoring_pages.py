@@ -263,3 +263,16 @@ def test_an_skp_revision_goes_back_through_approval_with_its_history_kept(env: A
         assert versions[1].alasan == "Penugasan baru: tim SPBE"
         assert any(i["indikator"] == "Modul SPBE" for i in versions[1].data["rhk"][0]["iki"])
     assert "Modul SPBE" in env.client.get(link).text  # the period page follows the new SKP
+
+
+def test_an_expired_period_link_can_be_renewed_by_email(env: AppEnv) -> None:
+    case = approved_cycle(env.rt)
+    link = own_link(env.rt, case.org["staf1"])
+    env.clock.advance(hours=env.rt.api.link_ttl_hours + 1)
+    r = env.client.get(link)
+    assert r.status_code == 403 and "/t/renew" in r.text
+    assert env.client.post("/t/renew", data={"token": link.rsplit("/", 1)[1]}).status_code == 200
+    fresh = last_mail(env.rt, case.org["staf1"].email, "tautan_baru")
+    assert fresh.context["task_label"] == "Realisasi kinerja periodik"
+    page = env.client.get(path_of(fresh.context["link"]))
+    assert page.status_code == 200 and "Triwulan I" in page.text
