@@ -90,6 +90,8 @@ def open_period_chunk(*, session: Session, cycle: Cycle, stage: CycleStage, pega
     ppk_ids = {r[3] for r in rows if r[3] is not None}
     ppks = {p.id: p for p in pegawai_by_id(session=session, ids=ppk_ids).values() if p.active}
     created = _ensure_tasks(session, cycle, stage, list(people), list(ppks), now)
+    pending = _unrated_by_ppk(session, cycle.id, stage.periode,
+                              [pid for _, kind, pid in created if kind == TaskKind.NILAI_PERIODIK])
     messages = []
     for task_id, kind, pid in created:
         if kind == TaskKind.ISI_REALISASI:
@@ -108,7 +110,7 @@ def open_period_chunk(*, session: Session, cycle: Cycle, stage: CycleStage, pega
                 "context": _base(cycle, ppk.nama, mail)
                 | _period_ctx(cycle, stage, mail, stage.approve_due_at)
                 | {"link": mail.links.task(task_id, pid, now),
-                   "pending": _unrated_count(session, cycle.id, stage.periode, pid)}})
+                   "pending": pending.get(pid, 0)}})
     queued = enqueue_messages(session=session, messages=messages, now=now)
     return ChunkResult(len(rows), len(created), queued)
 
@@ -125,12 +127,26 @@ def _ensure_tasks(session: Session, cycle: Cycle, stage: CycleStage, pegawai_ids
              "status": TaskStatus.OPEN, "due_at": due, "created_at": now, "reminders_sent": 0,
              "next_reminder_at": next_reminder_at(due_at=due, offsets_minutes=cycle.reminder_offsets,
                                                   sent=0, created_at=now)}
-            for k, pid, due in wanted if (k.value, pid) not in existing and (k, pid) not in existing]
+            for k, pid, due in wanted if (k, pid) not in existing]
     if not rows:
         return []
     ids = list(session.execute(insert(Task).returning(Task.id, sort_by_parameter_order=True),
                                rows).scalars())
     return [(tid, row["kind"], row["pegawai_id"]) for tid, row in zip(ids, rows, strict=True)]
+
+
+def _unrated_by_ppk(session: Session, cycle_id: int, periode: int,
+                    ppk_ids: list[int]) -> dict[int, int]:
+    """Subordinates not yet rated in the period, per PPK (one grouped query)."""
+    out: dict[int, int] = {}
+    for i in range(0, len(ppk_ids), 900):
+        out.update(session.execute(
+            select(Pegawai.atasan_id, func.count()).select_from(SkpPeriode)
+            .join(Skp, Skp.id == SkpPeriode.skp_id).join(Pegawai, Pegawai.id == Skp.pegawai_id)
+            .where(Skp.cycle_id == cycle_id, SkpPeriode.periode == periode, Pegawai.active,
+                   SkpPeriode.predikat.is_(None), Pegawai.atasan_id.in_(ppk_ids[i:i + 900]))
+            .group_by(Pegawai.atasan_id)).all())
+    return out
 
 
 def _unrated_count(session: Session, cycle_id: int, periode: int, ppk_id: int) -> int:
