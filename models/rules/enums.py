@@ -27,6 +27,7 @@ class CycleStatus(StrEnum):
 class StageCode(StrEnum):
     PERENCANAAN = "perencanaan"
     PEMANTAUAN = "pemantauan"  # one stage row per monitoring period
+    UMPAN_BALIK = "umpan_balik"  # 360 feedback and the competency self-assessment
 
 
 class Periodisasi(StrEnum):
@@ -82,6 +83,10 @@ class TaskKind(StrEnum):
     SETUJUI_SKP = "setujui_skp"  # PPK approves or returns subordinates' SKPs
     ISI_REALISASI = "isi_realisasi"  # pegawai records a period's rencana aksi and realisasi
     NILAI_PERIODIK = "nilai_periodik"  # PPK gives feedback, dialog and the periodic ratings
+    USUL_PENILAI = "usul_penilai"  # pegawai sees and may propose their 360 raters
+    TETAPKAN_PENILAI = "tetapkan_penilai"  # PPK confirms or changes subordinates' raters
+    ISI_360 = "isi_360"  # rater fills every 360 form assigned to them (one link)
+    KOMPETENSI = "kompetensi"  # pegawai rates own competencies; a PPK also rates subordinates'
 
 
 class JenisDialog(StrEnum):

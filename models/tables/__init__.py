@@ -3,11 +3,24 @@
 from models.tables.audit import AuditLog
 from models.tables.auth import ApiToken, HrUser
 from models.tables.cycle import Cycle, CycleStage, StageReport
+from models.tables.feedback import (
+    Jawaban360,
+    JawabanSurvei,
+    Kompetensi,
+    Pelatihan,
+    Pengaturan360,
+    Penilai360,
+    PenilaianKompetensi,
+    RekomendasiPelatihan,
+    Survei,
+)
 from models.tables.monitoring import Bukti, Dialog, Realisasi, RencanaAksi, SkpPeriode, UmpanBalik
 from models.tables.org import Pegawai, Unit
 from models.tables.outbox import OutboxMessage
 from models.tables.skp import Iki, Perilaku, Rhk, Skp, SkpEvent, SkpVersi, Task
 
-__all__ = ["ApiToken", "AuditLog", "Bukti", "Cycle", "CycleStage", "Dialog", "HrUser", "Iki",
+__all__ = ["ApiToken", "AuditLog", "Bukti", "Jawaban360", "JawabanSurvei", "Kompetensi",
+           "Pelatihan", "Penilai360", "PenilaianKompetensi", "Pengaturan360",
+           "RekomendasiPelatihan", "Survei", "Cycle", "CycleStage", "Dialog", "HrUser", "Iki",
            "OutboxMessage", "Pegawai", "Perilaku", "Realisasi", "RencanaAksi", "Rhk", "Skp",
            "SkpEvent", "SkpPeriode", "SkpVersi", "StageReport", "Task", "UmpanBalik", "Unit"]
