@@ -12,6 +12,7 @@ from api.deps import CurrentHrApi, RuntimeDep, SessionDep
 from models.importer import import_organisation
 from models.repo.cycles import list_cycles
 from models.repo.people import unit_names
+from models.rules.enums import StageCode
 from models.tables import Pegawai
 
 router = APIRouter(prefix="/api/v1", tags=["hr"])
@@ -47,6 +48,15 @@ def list_pegawai(session: SessionDep, user: CurrentHrApi,
     return out
 
 
+@router.put("/pegawai/{nip}/atasan")
+def put_atasan(nip: str, data: services.AtasanIn, rt: RuntimeDep, session: SessionDep,
+               user: CurrentHrApi) -> dict[str, object]:
+    """Change the employee's superior (PPK) mid-cycle; the new PPK takes over the open tasks.
+    422 for an unknown or inactive NIP, or a change that would make the chain circular."""
+    pegawai, atasan = services.change_atasan(rt, session, nip, data, f"hr:{user.username}")
+    return {"id": pegawai.id, "nip": pegawai.nip, "atasan_nip": atasan.nip}
+
+
 @router.get("/cycles")
 def get_cycles(rt: RuntimeDep, session: SessionDep, user: CurrentHrApi) -> list[dict[str, object]]:
     return [{"id": c.id, "tahun": c.tahun, "nama": c.nama, "status": c.status}
@@ -75,6 +85,36 @@ def put_calendar(cycle_id: int, data: services.CalendarIn, rt: RuntimeDep, sessi
     services.set_calendar(rt, session, cycle_id, data, f"hr:{user.username}")
     session.flush()
     return services.cycle_summary(rt, session, cycle_id)
+
+
+@router.put("/cycles/{cycle_id}/periodisasi")
+def put_periodisasi(cycle_id: int, data: services.PeriodisasiIn, rt: RuntimeDep,
+                    session: SessionDep, user: CurrentHrApi) -> dict[str, object]:
+    """Switch the monitoring periods (triwulanan / bulanan) with default dates; 409 once the
+    cycle is launched."""
+    services.set_periodisasi(rt, session, cycle_id, data, f"hr:{user.username}")
+    session.flush()
+    return services.cycle_summary(rt, session, cycle_id)
+
+
+@router.get("/cycles/{cycle_id}/periode")
+def get_periods(cycle_id: int, session: SessionDep,
+                user: CurrentHrApi) -> list[dict[str, object]]:
+    """Every monitoring period: label, range, dates, state, and once opened the counts
+    (peserta, dilaporkan, dinilai, belum_dinilai) in total and per unit."""
+    return services.period_list(session, cycle_id)
+
+
+@router.put("/cycles/{cycle_id}/periode/{periode}/calendar")
+def put_period_calendar(cycle_id: int, periode: int, data: services.CalendarIn,
+                        rt: RuntimeDep, session: SessionDep,
+                        user: CurrentHrApi) -> dict[str, object]:
+    """Change one period's dates; 409 when `version` is stale or the period already passed a
+    date, 422 when the dates are out of order."""
+    services.set_calendar(rt, session, cycle_id, data, f"hr:{user.username}",
+                          StageCode.PEMANTAUAN, periode)
+    session.flush()
+    return next(p for p in services.period_list(session, cycle_id) if p["periode"] == periode)
 
 
 @router.put("/cycles/{cycle_id}/reminders")

@@ -1,7 +1,9 @@
-"""The HR console (server-rendered): login, import, cycles with calendar, launch, progress."""
+"""The HR console (server-rendered): login, import, cycles with calendar and monitoring
+periods, launch, progress, a superior changed mid-cycle."""
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, UploadFile
@@ -15,8 +17,10 @@ from api.pages import render
 from models.importer import ImportRejected, import_organisation
 from models.repo.cycles import list_cycles
 from models.repo.hr import authenticate
-from models.rules.enums import OutboxStatus
+from models.rules import calendar
+from models.rules.enums import OutboxStatus, StageCode
 from models.rules.errors import RuleError
+from models.rules.texts import format_date, format_datetime
 from models.tables import OutboxMessage, Pegawai
 
 router = APIRouter(prefix="/hr", include_in_schema=False)
@@ -54,10 +58,11 @@ def logout(request: Request) -> Response:
 
 
 def _home_page(request: Request, session: SessionDep, user: CurrentHrPage, year: int,
-               status_code: int = 200, error: str | None = None) -> Response:
+               status_code: int = 200, **extra: object) -> Response:
     people = _count(session, select(func.count()).select_from(Pegawai).where(Pegawai.active))
-    return render(request, "hr/home.html", status_code=status_code, user=user, error=error,
-                  cycles=list_cycles(session=session), people=people, year=year)
+    return render(request, "hr/home.html", status_code=status_code, user=user,
+                  cycles=list_cycles(session=session), people=people, year=year,
+                  **({"atasan_form": {"nip": "", "atasan_nip": ""}} | extra))
 
 
 @router.get("")
@@ -86,18 +91,37 @@ async def import_upload(request: Request, rt: RuntimeDep, session: SessionDep,
 
 @router.post("/cycles")
 def new_cycle(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
-              tahun: Annotated[int, Form()], nama: Annotated[str, Form()] = "") -> Response:
+              tahun: Annotated[int, Form()], nama: Annotated[str, Form()] = "",
+              periodisasi: Annotated[str, Form()] = "triwulanan") -> Response:
     try:
-        cycle = services.create_cycle(rt, session, services.CycleIn(tahun=tahun, nama=nama),
-                                      f"hr:{user.username}")
+        cycle = services.create_cycle(rt, session, services.CycleIn(
+            tahun=tahun, nama=nama, periodisasi=periodisasi), f"hr:{user.username}")
     except (RuleError, ValidationError) as exc:
         session.rollback()
         message = exc.message(lang_of(request)) if isinstance(exc, RuleError) else (
             "Tahun harus antara 2000 dan 2100." if lang_of(request) == "id"
             else "The year must be between 2000 and 2100.")
-        return _home_page(request, session, user, tahun, 422, message)
+        return _home_page(request, session, user, tahun, 422, error=message)
     session.flush()
     return _back(f"/hr/cycles/{cycle.id}")
+
+
+@router.post("/pegawai/atasan")
+def change_atasan(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+                  nip: Annotated[str, Form()], atasan_nip: Annotated[str, Form()]) -> Response:
+    """A new superior (PPK) for one employee mid-cycle; nothing changes on an error."""
+    year = rt.clock.now().year + 1
+    try:
+        pegawai, atasan = services.change_atasan(rt, session, nip, services.AtasanIn(
+            atasan_nip=atasan_nip), f"hr:{user.username}")
+    except RuleError as exc:
+        session.rollback()
+        return _home_page(request, session, user, year, 422, error=exc.message(lang_of(request)),
+                          atasan_form={"nip": nip, "atasan_nip": atasan_nip})
+    who, new = f"{pegawai.nama} (NIP {pegawai.nip})", f"{atasan.nama} (NIP {atasan.nip})"
+    return _home_page(request, session, user, year, notice=(
+        f"Atasan (PPK) {who} sekarang {new}." if lang_of(request) == "id"
+        else f"The superior (PPK) of {who} is now {new}."))
 
 
 def _cycle_page(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
@@ -112,7 +136,19 @@ def _cycle_page(request: Request, rt: RuntimeDep, session: SessionDep, user: Cur
 
     return render(request, "hr/cycle.html", status_code=status_code, user=user, c=summary,
                   parked=parked, queued=queued, prefect_ui=rt.prefect.ui,
+                  span=_span(str(summary["timezone"]), lang_of(request)),
                   no_ppk=without_ppk(session=session, cycle_id=cycle_id), **extra)
+
+
+def _span(tz: str, lang: str):  # type: ignore[no-untyped-def]
+    """A period's range for people: whole days as dates (end inclusive), else date and time."""
+    def span(start: datetime | None, end: datetime | None) -> str:
+        if start is None or end is None:
+            return "-"
+        if all(calendar.to_local(v, tz).time() == time(0) for v in (start, end)):
+            return f"{format_date(start, tz, lang)} – {format_date(end - timedelta(days=1), tz, lang)}"
+        return f"{format_datetime(start, tz, lang)} – {format_datetime(end, tz, lang)}"
+    return span
 
 
 @router.get("/cycles/{cycle_id}")
@@ -126,10 +162,42 @@ def cycle_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user: 
                    cycle_id: int, opens_at: Annotated[str, Form()], due_at: Annotated[str, Form()],
                    approve_due_at: Annotated[str, Form()], closes_at: Annotated[str, Form()],
                    version: Annotated[int, Form()]) -> Response:
+    return _save_calendar(request, rt, session, user, cycle_id, dict(
+        opens_at=opens_at, due_at=due_at, approve_due_at=approve_due_at, closes_at=closes_at,
+        version=version))
+
+
+@router.post("/cycles/{cycle_id}/periode/{periode}/calendar")
+def period_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+                    cycle_id: int, periode: int, opens_at: Annotated[str, Form()],
+                    due_at: Annotated[str, Form()], approve_due_at: Annotated[str, Form()],
+                    closes_at: Annotated[str, Form()], version: Annotated[int, Form()]) -> Response:
+    return _save_calendar(request, rt, session, user, cycle_id, dict(
+        opens_at=opens_at, due_at=due_at, approve_due_at=approve_due_at, closes_at=closes_at,
+        version=version), periode)
+
+
+@router.post("/cycles/{cycle_id}/periodisasi")
+def cycle_periodisasi(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+                      cycle_id: int, periodisasi: Annotated[str, Form()]) -> Response:
+    """Quarterly or monthly monitoring periods; refused once the cycle is launched."""
     try:
-        data = services.CalendarIn(opens_at=opens_at, due_at=due_at, approve_due_at=approve_due_at,
-                                   closes_at=closes_at, version=version)
-        services.set_calendar(rt, session, cycle_id, data, f"hr:{user.username}")
+        services.set_periodisasi(rt, session, cycle_id, services.PeriodisasiIn(
+            periodisasi=periodisasi), f"hr:{user.username}")
+    except RuleError as exc:
+        session.rollback()
+        from api.app import status_of
+        return _cycle_page(request, rt, session, user, cycle_id, status_of(exc),
+                           error=exc.message(lang_of(request)))
+    return _back(f"/hr/cycles/{cycle_id}?saved=1#periode")
+
+
+def _save_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+                   cycle_id: int, form: dict[str, object], periode: int = 0) -> Response:
+    code = StageCode.PEMANTAUAN if periode else StageCode.PERENCANAAN
+    try:
+        data = services.CalendarIn.model_validate(form)
+        services.set_calendar(rt, session, cycle_id, data, f"hr:{user.username}", code, periode)
     except RuleError as exc:
         session.rollback()
         from api.app import status_of
@@ -140,7 +208,7 @@ def cycle_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user: 
         return _cycle_page(request, rt, session, user, cycle_id, 422,
                            error="Format tanggal tidak valid." if lang_of(request) == "id"
                            else "Invalid date format.")
-    return _back(f"/hr/cycles/{cycle_id}?saved=1")
+    return _back(f"/hr/cycles/{cycle_id}?saved=1" + (f"#periode-{periode}" if periode else ""))
 
 
 @router.post("/cycles/{cycle_id}/reminders")
