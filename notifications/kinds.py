@@ -54,6 +54,23 @@ KINDS: dict[str, tuple[str, ...]] = {
     "ppk_baru": ("link", "pegawai_nama", "pegawai_nip", "ppk_lama_nama"),
     # the pegawai opened a revision of the approved SKP (the PPK will be asked to approve it)
     "skp_revisi_dibuka": ("link", "alasan", "due"),
+    # --- 360 feedback and competencies (the umpan_balik stage)
+    # the stage opened: the pegawai sees the raters chosen by the rule and may propose others
+    # by `due`; `penilai` lists "nama (peran)"
+    "undangan_umpan_balik": ("link", "due", "penilai"),
+    # the PPK confirms or changes the raters of `pending` subordinates by `due`
+    "tetapkan_penilai": ("link", "due", "pending"),
+    "pengingat_tetapkan_penilai": ("link", "due", "pending", "n", "overdue"),
+    # a rater has `jumlah` anonymous 360 forms to fill by `due` (one link for all of them)
+    "undangan_360": ("link", "due", "jumlah"),
+    "pengingat_360": ("link", "due", "jumlah", "n", "overdue"),
+    # the stage closed: HR gets response rates (counts only)
+    "laporan_360": ("console_link", "dinilai", "cukup", "kurang", "jawaban", "penugasan"),
+    # competency self-assessment: rate own competencies by `due`; `bawahan` subordinates too
+    "undangan_kompetensi": ("link", "due", "bawahan"),
+    "pengingat_kompetensi": ("link", "due", "n", "overdue"),
+    # SKM: a unit head gets the link to their unit's survey results (IKM)
+    "hasil_skm": ("link", "unit", "judul"),
 }
 
 
