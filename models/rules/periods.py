@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from models.rules.calendar import StageDates, to_utc
 from models.rules.enums import Periodisasi, StageCode
@@ -61,9 +62,12 @@ def default_periods(year: int, periodisasi: Periodisasi | str, tz: str = "Asia/J
         nxt = date(year + 1, 1, 1) if k * months == 12 else date(year, k * months + 1, 1)
         start, end = to_utc(datetime.combine(first, time(0)), tz), to_utc(
             datetime.combine(nxt, time(0)), tz)
-        def at(days: int, nxt: date = nxt) -> datetime:  # 16:00 on the n-th day after the end
-            return to_utc(datetime.combine(nxt + timedelta(days=days - 1), time(16)), tz)
         opens = max(to_utc(datetime.combine(first, time(8)), tz), not_before or start)
+        # a period that ended before planning closed (January, monthly) counts from its opening
+        base = max(nxt, (opens.astimezone(ZoneInfo(tz)) + timedelta(days=1)).date())
+
+        def at(days: int, base: date = base) -> datetime:  # 16:00 on the n-th day after `base`
+            return to_utc(datetime.combine(base + timedelta(days=days - 1), time(16)), tz)
         out.append(Period(k, start, end, StageDates(StageCode.PEMANTAUAN, opens, at(report),
                                                     at(rate), at(close), periode=k)))
     return out

@@ -92,3 +92,16 @@ def test_realisasi_is_a_number_for_quantitative_and_text_for_qualitative_iki() -
 ])
 def test_the_suggested_rating_hasil_kerja(items: list, expected: Rating | None) -> None:
     assert monitoring.saran_hasil_kerja(items) == expected
+
+
+def test_monthly_default_after_planning_keeps_calendar_months() -> None:
+    planning_close = datetime(2027, 2, 7, 9, 0, tzinfo=UTC)  # 16:00 WIB
+    ps = periods.default_periods(2027, "bulanan", not_before=planning_close)
+    local = lambda d: to_local(d, "Asia/Jakarta").replace(tzinfo=None)  # noqa: E731
+    # January ended before planning closed: it opens then and gets its full reporting time
+    assert ps[0].stage.opens_at == planning_close
+    assert local(ps[0].stage.due_at) == datetime(2027, 2, 12, 16)
+    assert ps[0].stage.opens_at <= ps[0].stage.due_at <= ps[0].stage.approve_due_at
+    assert local(ps[1].stage.due_at) == datetime(2027, 3, 5, 16)  # February as usual
+    assert local(ps[5].period_start) == datetime(2027, 6, 1)
+    periods.validate_sequence([p.stage for p in ps])
