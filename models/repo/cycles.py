@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from models.repo.audit import record
 from models.repo.locking import bump_version
-from models.rules import calendar, periods
+from models.rules import calendar, feedback, periods
 from models.rules.enums import CycleStatus, Periodisasi, StageCode, TaskKind, TaskStatus
 from models.rules.errors import InvalidInput, InvalidTransition
 from models.tables import Cycle, CycleStage, Task
@@ -81,6 +81,16 @@ def default_periods_after(tahun: int, scheme: str, tz: str,
     return periods.compressed_periods(planning.closes_at, minutes, scheme)
 
 
+def default_feedback_after(tahun: int, tz: str, planning: calendar.StageDates | CycleStage,
+                           items: list[periods.Period]) -> calendar.StageDates:
+    """The 360 stage in October; on a compressed calendar, during the last period instead."""
+    stage = feedback.default_stage(tahun, tz)
+    if stage.opens_at >= planning.closes_at:
+        return stage
+    minutes = max(1, int((planning.closes_at - planning.opens_at).total_seconds() // 60))
+    return feedback.compressed_stage(items[-1].stage.opens_at, minutes)
+
+
 def set_periodisasi(*, session: Session, cycle_id: int, periodisasi: str, now: datetime,
                     actor: str, items: list[periods.Period] | None = None) -> Cycle:
     """Quarterly or monthly periods, with their default dates; only before the cycle starts."""
@@ -110,7 +120,8 @@ def create_cycle(*, session: Session, tahun: int, now: datetime, actor: str, nam
                  reminder_offsets: tuple[int, ...] = calendar.DEFAULT_REMINDER_OFFSETS_MINUTES,
                  review_sla_minutes: int = calendar.DEFAULT_REVIEW_SLA_MINUTES,
                  periodisasi: str = Periodisasi.TRIWULANAN,
-                 period_dates: list[periods.Period] | None = None) -> Cycle:
+                 period_dates: list[periods.Period] | None = None,
+                 feedback_dates: calendar.StageDates | None = None) -> Cycle:
     """A new cycle in draft with the default (or given) planning calendar and periods."""
     if not 2000 <= tahun <= 2100:
         raise InvalidInput(f"Tahun {tahun} tidak valid.", f"Year {tahun} is not valid.")
@@ -127,8 +138,13 @@ def create_cycle(*, session: Session, tahun: int, now: datetime, actor: str, nam
     session.add(CycleStage(cycle_id=cycle.id, code=planning.code, opens_at=planning.opens_at,
                            due_at=planning.due_at, approve_due_at=planning.approve_due_at,
                            closes_at=planning.closes_at))
-    _add_periods(session, cycle, period_dates or default_periods_after(
-        tahun, scheme, timezone, planning))
+    items = period_dates or default_periods_after(tahun, scheme, timezone, planning)
+    _add_periods(session, cycle, items)
+    fb = feedback_dates or default_feedback_after(tahun, timezone, planning, items)
+    calendar.validate(fb)
+    session.add(CycleStage(cycle_id=cycle.id, code=StageCode.UMPAN_BALIK, opens_at=fb.opens_at,
+                           due_at=fb.due_at, approve_due_at=fb.approve_due_at,
+                           closes_at=fb.closes_at))
     record(session=session, now=now, actor=actor, action="siklus.buat", entity="cycle",
            entity_id=cycle.id, after={"tahun": tahun, "periodisasi": scheme})
     return cycle
