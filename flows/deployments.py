@@ -15,6 +15,7 @@ def local_deployments(prefect: PrefectSettings, api: ApiSettings) -> list:  # ty
     from flows.outbox import dispatch_outbox
     from flows.planning import close_planning, open_planning
     from flows.reminders import send_reminders
+    from flows.umpan_balik import close_feedback, open_feedback
 
     return [
         cycle_orchestrator.to_deployment(name="kinerja", tags=["kinerja"]),
@@ -22,6 +23,8 @@ def local_deployments(prefect: PrefectSettings, api: ApiSettings) -> list:  # ty
         close_planning.to_deployment(name="kinerja", tags=["kinerja"]),
         open_period.to_deployment(name="kinerja", tags=["kinerja"]),
         close_period.to_deployment(name="kinerja", tags=["kinerja"]),
+        open_feedback.to_deployment(name="kinerja", tags=["kinerja"]),
+        close_feedback.to_deployment(name="kinerja", tags=["kinerja"]),
         send_reminders.to_deployment(name="kinerja", tags=["kinerja"], schedules=[
             _cron(prefect.reminder_cron, api.timezone)]),
         dispatch_outbox.to_deployment(name="kinerja", tags=["kinerja"],

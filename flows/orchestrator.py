@@ -16,6 +16,7 @@ from flows.common import now_of, runtime
 from flows.monitoring import close_period, open_period
 from flows.outbox import dispatch_outbox
 from flows.planning import close_planning, open_planning
+from flows.umpan_balik import close_feedback, open_feedback
 from models.db import session_scope
 from models.repo.cycles import list_stages, stage_dates
 from models.rules import calendar
@@ -25,6 +26,8 @@ from models.rules.enums import StageCode
 def _run(code: StageCode, periode: int, action: str, cycle_id: int, at: datetime) -> None:
     if code == StageCode.PERENCANAAN:
         (open_planning if action == "open" else close_planning)(cycle_id, now=at.isoformat())
+    elif code == StageCode.UMPAN_BALIK:
+        (open_feedback if action == "open" else close_feedback)(cycle_id, now=at.isoformat())
     else:
         (open_period if action == "open" else close_period)(cycle_id, periode, now=at.isoformat())
 

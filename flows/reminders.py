@@ -7,11 +7,11 @@ from sqlalchemy import select
 
 from flows.common import chunks, now_of, runtime
 from models.db import session_scope
-from models.repo import planning
+from models.repo import planning, umpan_balik
 from models.repo.cycles import get_cycle, get_stage
 from models.repo.monitoring import open_stages
 from models.repo.people import active_pegawai_ids
-from models.repo.reminders import sweep_period, sweep_planning
+from models.repo.reminders import SweepResult, sweep_period, sweep_planning
 from models.rules.enums import CycleStatus, StageCode
 from models.tables import Cycle, CycleStage, Skp
 
@@ -43,6 +43,9 @@ def send_reminders(now: str | None = None) -> dict[str, int]:
                     session=s, cycle_id=cycle_id, code=StageCode.PERENCANAAN), now=at, mail=rt.mail)]
                 results += [sweep_period(session=s, cycle=cycle, stage=stage, now=at, mail=rt.mail)
                             for stage in open_stages(session=s, cycle_id=cycle_id)]
+                feedback = umpan_balik.get_stage(session=s, cycle_id=cycle_id)
+                results.append(SweepResult(umpan_balik.sweep(
+                    session=s, cycle=cycle, stage=feedback, now=at, mail=rt.mail), 0))
             totals["reminders"] += sum(r.reminders for r in results)
             totals["escalations"] += sum(r.escalations for r in results)
         except Exception:  # noqa: BLE001 - logged, and the run fails at the end

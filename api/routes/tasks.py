@@ -24,11 +24,18 @@ from models.tables import Cycle, CycleStage, Pegawai, Skp, Task
 router = APIRouter(prefix="/t", include_in_schema=False)
 
 PERIOD_KINDS = (TaskKind.ISI_REALISASI.value, TaskKind.NILAI_PERIODIK.value)
+FEEDBACK_KINDS = (TaskKind.USUL_PENILAI.value, TaskKind.TETAPKAN_PENILAI.value,
+                  TaskKind.ISI_360.value, TaskKind.KOMPETENSI.value)
 TASK_LABELS = {TaskKind.SUSUN_SKP: ("Menyusun SKP", "Draft your SKP"),
                TaskKind.SETUJUI_SKP: ("Persetujuan SKP bawahan", "Approve subordinates' SKP"),
                TaskKind.ISI_REALISASI: ("Realisasi kinerja periodik", "Record the period's realisasi"),
                TaskKind.NILAI_PERIODIK: ("Penilaian periodik bawahan",
-                                         "Rate your subordinates for the period")}
+                                         "Rate your subordinates for the period"),
+               TaskKind.USUL_PENILAI: ("Penilai umpan balik 360 Anda", "Your 360 raters"),
+               TaskKind.TETAPKAN_PENILAI: ("Penetapan penilai 360 bawahan",
+                                           "Confirm your subordinates' 360 raters"),
+               TaskKind.ISI_360: ("Formulir umpan balik 360", "360 feedback forms"),
+               TaskKind.KOMPETENSI: ("Penilaian kompetensi", "Competency self-assessment")}
 
 NOT_YOURS = ("Tautan ini bukan untuk tugas Anda saat ini (misalnya atasan atau tugas sudah "
              "berganti). Gunakan tautan dari email terbaru, atau hubungi Pengelola Kinerja.",
@@ -55,6 +62,7 @@ def resolve(token: str, rt: Runtime, session: Session) -> TaskLink:
     from sqlalchemy import and_, case, literal, select
 
     stage_code = case((Task.kind.in_(PERIOD_KINDS), literal(StageCode.PEMANTAUAN.value)),
+                      (Task.kind.in_(FEEDBACK_KINDS), literal(StageCode.UMPAN_BALIK.value)),
                       else_=literal(StageCode.PERENCANAAN.value))
     try:
         claims = tokens.verify(token, rt.links.secret, rt.clock.now())
@@ -136,6 +144,14 @@ def _notice(request: Request) -> str | None:
 
 @router.get("/{token}")
 def task_page(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDep) -> Response:
+    if link.task.kind in FEEDBACK_KINDS:
+        if link.task.kind == TaskKind.KOMPETENSI:
+            from api.routes.kompetensi import kompetensi_page
+
+            return kompetensi_page(request, link, session)
+        from api.routes import umpan_balik
+
+        return umpan_balik.page(request, link, session)
     if link.task.kind in PERIOD_KINDS:
         from api.routes import monitoring
 
