@@ -254,7 +254,12 @@ def ppk_page(request: Request, link: TaskLink, session: Session, view: repo.Peri
     here = ids.index(view.skp_view.skp.id) if view.skp_view.skp.id in ids else -1
     nxt = ids[here + 1] if 0 <= here < len(ids) - 1 else None
     prev = ids[here - 1] if here > 0 else None
+    from api.routes.umpan_balik import _labels
+    from models.repo.umpan_balik import aggregate
+
+    agg = aggregate(session=session, cycle_id=link.cycle.id, dinilai_id=view.skp_view.pegawai.id)
     return render(request, "task/ppk_periode.html", status_code=status_code, link=link, pv=view,
+                  agg=agg, penilaian=_labels(request)["penilaian"],
                   v=view.skp_view, label=view.label(lang), error=error, notice=_notice(request),
                   ratings=[r.value for r in Rating], jenis_dialog=[j.value for j in JenisDialog],
                   kode=_kode, rhk_name=_rhk_names(view), next_id=nxt, prev_id=prev,
