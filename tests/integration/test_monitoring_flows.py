@@ -97,9 +97,29 @@ def test_the_orchestrator_runs_every_period_of_a_compressed_year(setup) -> None:
     while (nxt := orchestrate_once(case.cycle_id, at)) is not None:
         at = nxt
     with session_scope(rt.engine) as s:
-        stages = s.execute(select(CycleStage).where(CycleStage.periode > 0)).scalars().all()
-        assert len(stages) == 4 and all(st.opened_at and st.closed_at for st in stages)
-    assert _count(rt.engine, StageReport) == 4
+        stages = s.execute(select(CycleStage).where(CycleStage.code != "perencanaan")).scalars().all()
+        assert len(stages) == 4 + 1 and all(st.opened_at and st.closed_at for st in stages)
+    assert _count(rt.engine, StageReport) == 4 + 1  # each period and the 360 stage
     kinds = _kinds(rt.engine)
     assert kinds["undangan_realisasi"] == 4 * 5 and kinds["laporan_periode"] == 4
+    assert kinds["undangan_umpan_balik"] == 5 and kinds["laporan_360"] == 1
     assert _count(rt.engine, Task, Task.status == "open") == 0
+
+
+def test_the_360_stage_flows_run_twice_do_nothing_twice(setup) -> None:  # type: ignore[no-untyped-def]
+    from flows.umpan_balik import close_feedback, open_feedback
+    from models.tables import Penilai360
+
+    rt, clock, case = setup
+    first = open_feedback(case.cycle_id, now=T0.isoformat())
+    assert first["penugasan"] > 0 and first["tasks"] > 0
+    assigned = _count(rt.engine, Penilai360)
+    kinds = _kinds(rt.engine)
+    assert kinds["undangan_umpan_balik"] == 5 and kinds["tetapkan_penilai"] == 3
+    again = open_feedback(case.cycle_id, now=T0.isoformat())
+    assert again == {"penugasan": 0, "tasks": 0, "emails": 0}
+    assert _count(rt.engine, Penilai360) == assigned and _kinds(rt.engine) == kinds
+    closed = close_feedback(case.cycle_id, now=(T0 + timedelta(days=400)).isoformat())
+    assert closed["dinilai"] == 5 and closed["cukup"] == 0  # no one answered
+    close_feedback(case.cycle_id, now=(T0 + timedelta(days=401)).isoformat())
+    assert _kinds(rt.engine)["laporan_360"] == 1
