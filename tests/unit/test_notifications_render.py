@@ -42,6 +42,15 @@ SAMPLE = {
                 "199301012017011004 Fitri (Bagian Perencanaan)"],
     "ppk_lama_nama": "Drs. Hendra Wijaya",
     "alasan": "Perubahan tugas sejak Juli.\nRHK 3 perlu disesuaikan.",
+    "penilai": ["Andi Wijaya (rekan kerja)", "Dewi Lestari (bawahan)", "Dr. Ahmad Yani (PPK)"],
+    "jumlah": 4,
+    "cukup": 81,
+    "kurang": 15,
+    "jawaban": 402,
+    "penugasan": 480,
+    "bawahan": 5,
+    "unit": "Dinas Kependudukan dan Pencatatan Sipil",
+    "judul": "SKM Pelayanan KTP-el Semester I 2027",
 }
 ALL = [(kind, lang) for kind in KINDS for lang in ("id", "en")]
 
@@ -200,3 +209,66 @@ def test_unknown_kind_and_language_are_errors() -> None:
 def test_extra_context_is_ignored() -> None:
     email = render("tautan_baru", context_for("tautan_baru", unrelated="x", language="en"), "id")
     assert email.text.startswith("Yth.")
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_rater_invitation_states_anonymity(language: str) -> None:
+    for kind in ("undangan_360", "pengingat_360"):
+        email = render(kind, context_for(kind), language)
+        for part in (email.text, email.html):
+            assert ("anonim" if language == "id" else "anonymous") in part
+            assert ("batas minimal" if language == "id" else "minimum number") in part
+            assert ("mengenali Bapak/Ibu" if language == "id" else "identify you") in part
+    one = render("undangan_360", context_for("undangan_360", jumlah=1), "en")
+    assert "1 anonymous form by" in one.subject and "4 anonymous forms" in render(
+        "undangan_360", context_for("undangan_360"), "en").subject
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_feedback_invitation_lists_the_raters_or_says_there_are_none(language: str) -> None:
+    email = render("undangan_umpan_balik", context_for("undangan_umpan_balik"), language)
+    assert "- Dewi Lestari (bawahan)" in email.text
+    assert "<li>Dr. Ahmad Yani (PPK)</li>" in email.html
+    empty = render("undangan_umpan_balik", context_for("undangan_umpan_balik", penilai=[]),
+                   language)
+    assert "<ul" not in empty.html and "\n- " not in empty.text
+    assert SAMPLE["due"] in empty.text
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_360_report_shows_counts_and_response_rate(language: str) -> None:
+    email = render("laporan_360", context_for("laporan_360"), language)
+    for key in ("dinilai", "cukup", "kurang", "jawaban", "penugasan"):
+        assert str(SAMPLE[key]) in email.text and str(SAMPLE[key]) in email.html
+    assert "(84%)" in email.text and "(84%)" in email.html
+    none = render("laporan_360", context_for("laporan_360", jawaban=0, penugasan=0), language)
+    assert "%" not in none.text
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_competency_invitation_mentions_subordinates_only_for_a_ppk(language: str) -> None:
+    ppk = render("undangan_kompetensi", context_for("undangan_kompetensi"), language)
+    staff = render("undangan_kompetensi", context_for("undangan_kompetensi", bawahan=0), language)
+    word = "5 pegawai" if language == "id" else "5 employees"
+    assert word in ppk.text and word in ppk.html
+    marker = "Selaku Pejabat Penilai Kinerja" if language == "id" else "As the rater (PPK)"
+    assert marker in ppk.text and marker in ppk.html
+    assert marker not in staff.text and marker not in staff.html
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_feedback_reminders_change_when_overdue(language: str) -> None:
+    for kind in ("pengingat_tetapkan_penilai", "pengingat_360", "pengingat_kompetensi"):
+        before = render(kind, context_for(kind, overdue=False), language)
+        after = render(kind, context_for(kind, overdue=True), language)
+        assert before.subject != after.subject
+        assert ("terlewati" if language == "id" else "passed") in after.text
+        assert ("terlewati" if language == "id" else "passed") not in before.text
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_skm_result_names_the_survey_and_unit(language: str) -> None:
+    email = render("hasil_skm", context_for("hasil_skm"), language)
+    for part in (email.text, email.html):
+        assert SAMPLE["judul"] in part and SAMPLE["unit"] in part and "IKM" in part
+    assert SAMPLE["unit"] in email.subject
