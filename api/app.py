@@ -9,7 +9,17 @@ from starlette.middleware.sessions import SessionMiddleware
 from api.deps import LoginRequired, lang_of
 from api.launcher import Launcher, OrchestrationUnavailable, PrefectLauncher
 from api.pages import render
-from api.routes import dev, health, hr_api, hr_pages, monitoring, tasks, umpan_balik
+from api.routes import (
+    dev,
+    health,
+    hr_api,
+    hr_kompetensi,
+    hr_pages,
+    kompetensi,
+    monitoring,
+    tasks,
+    umpan_balik,
+)
 from api.routes.tasks import LinkPageError
 from kinerja.runtime import Runtime, secret_key
 from models.repo.cycles import NotFound
@@ -37,7 +47,8 @@ def create_app(rt: Runtime, launcher: Launcher | None = None) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=secret_key(rt.api), session_cookie="kinerja_hr",
                        same_site="lax", https_only=rt.api.public_url.startswith("https"),
                        max_age=12 * 3600)
-    for module in (health, hr_api, hr_pages, tasks, monitoring, umpan_balik):
+    for module in (health, hr_api, hr_pages, tasks, monitoring, umpan_balik, kompetensi,
+                   hr_kompetensi):
         app.include_router(module.router)
     if rt.api.dev:
         app.include_router(dev.router)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kinerja.runtime import Runtime
 from models.db import migrate, session_scope
+from models.repo import kompetensi
 from models.repo.hr import create_hr_user, hr_user_count
 from models.repo.people import active_pegawai_ids
 
@@ -25,6 +26,7 @@ def prepare(rt: Runtime, *, demo: bool = True, demo_size: int = 300) -> dict[str
             home.mkdir(parents=True, exist_ok=True)
             pw_file.write_text(password)
             pw_file.chmod(0o600)
+        kompetensi.ensure_defaults(session=s)
         if demo and not active_pegawai_ids(session=s):
             from kinerja.seed import seed_demo_agency
 
