@@ -11,8 +11,8 @@ from sqlmodel import Session
 
 from kinerja.clock import FixedClock
 from kinerja.runtime import Runtime
-from kinerja.storage import EvidenceSettings
 from kinerja.settings import ApiSettings, DatabaseSettings, PrefectSettings, SmtpSettings
+from kinerja.storage import EvidenceSettings
 from models.rules.enums import JenisJabatan
 from models.tables import Pegawai, Unit
 

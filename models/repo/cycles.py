@@ -191,14 +191,31 @@ def _minute(at: datetime) -> datetime:
 
 def _move_open_tasks(session: Session, cycle_id: int, stage: CycleStage) -> None:
     """Open tasks follow the new deadlines; their reminders start again from the new date."""
-    own, ppk = ((TaskKind.SUSUN_SKP, TaskKind.SETUJUI_SKP) if stage.code == StageCode.PERENCANAAN
-                else (TaskKind.ISI_REALISASI, TaskKind.NILAI_PERIODIK))
-    for kind, due in ((own, stage.due_at), (ppk, stage.approve_due_at)):
-        session.execute(update(Task).where(
+    from models.tables import Pegawai
+
+    has_subordinates = select(Pegawai.atasan_id).where(Pegawai.active,
+                                                       Pegawai.atasan_id.is_not(None))
+    if stage.code == StageCode.PERENCANAAN:
+        moves = [(TaskKind.SUSUN_SKP, stage.due_at, None),
+                 (TaskKind.SETUJUI_SKP, stage.approve_due_at, None)]
+    elif stage.code == StageCode.UMPAN_BALIK:
+        moves = [(TaskKind.USUL_PENILAI, stage.due_at, None),
+                 (TaskKind.TETAPKAN_PENILAI, stage.approve_due_at, None),
+                 (TaskKind.ISI_360, stage.closes_at, None),
+                 # a PPK's competency task also covers rating subordinates: the PPK's date
+                 (TaskKind.KOMPETENSI, stage.approve_due_at, Task.pegawai_id.in_(has_subordinates)),
+                 (TaskKind.KOMPETENSI, stage.due_at, Task.pegawai_id.not_in(has_subordinates))]
+    else:
+        moves = [(TaskKind.ISI_REALISASI, stage.due_at, None),
+                 (TaskKind.NILAI_PERIODIK, stage.approve_due_at, None)]
+    for kind, due, extra in moves:
+        query = update(Task).where(
             Task.cycle_id == cycle_id, Task.kind == kind, Task.status == TaskStatus.OPEN,
-            Task.periode == stage.periode, Task.due_at != due).values(due_at=due, reminders_sent=0,
-                                       next_reminder_at=Task.created_at)
-            .execution_options(synchronize_session=False))
+            Task.periode == stage.periode, Task.due_at != due)
+        if extra is not None:
+            query = query.where(extra)
+        session.execute(query.values(due_at=due, reminders_sent=0, next_reminder_at=Task.created_at)
+                        .execution_options(synchronize_session=False))
 
 
 def update_reminders(*, session: Session, cycle_id: int, offsets: tuple[int, ...],

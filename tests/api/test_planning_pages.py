@@ -189,7 +189,8 @@ def test_after_closing_the_pages_refuse_changes(env: AppEnv) -> None:
         from sqlalchemy import select
 
         from models.tables import CycleStage
-        s.execute(select(CycleStage).where(CycleStage.periode == 0)).scalar_one().closed_at = env.clock.now()
+        planning = s.execute(select(CycleStage).where(CycleStage.code == "perencanaan")).scalar_one()
+        planning.closed_at = env.clock.now()
     before = skp_row(env.rt, org["staf1"].id)
     page = env.client.get(staf)
     assert "Tahap perencanaan sudah ditutup" in page.text and 'action="' + staf + '/rhk"' not in page.text

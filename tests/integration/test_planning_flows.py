@@ -69,7 +69,7 @@ def test_reminders_escalation_and_close(setup) -> None:  # type: ignore[no-untyp
     rt, clock, cycle_id, org = setup
     open_planning(cycle_id, now=T0.isoformat())
     with session_scope(rt.engine) as s:
-        stage = s.execute(select(CycleStage).where(CycleStage.periode == 0)).scalar_one()
+        stage = s.execute(select(CycleStage).where(CycleStage.code == "perencanaan")).scalar_one()
         due, approve_due, closes = stage.due_at, stage.approve_due_at, stage.closes_at
     # an hour before the due date: one reminder per unsubmitted SKP, once
     first = send_reminders(now=(due - timedelta(minutes=30)).isoformat())
@@ -118,7 +118,7 @@ def test_orchestrator_follows_a_calendar_changed_mid_way(setup) -> None:  # type
     rt, clock, cycle_id, org = setup
     assert orchestrate_once(cycle_id, T0 - timedelta(minutes=5)) == T0  # nothing yet
     with session_scope(rt.engine) as s:  # HR moves the opening earlier: no restart needed
-        stage = s.execute(select(CycleStage).where(CycleStage.periode == 0)).scalar_one()
+        stage = s.execute(select(CycleStage).where(CycleStage.code == "perencanaan")).scalar_one()
         stage.opens_at = T0 - timedelta(minutes=10)
         closes = stage.closes_at
     nxt = orchestrate_once(cycle_id, T0 - timedelta(minutes=5))
@@ -137,7 +137,7 @@ def test_orchestrator_follows_a_calendar_changed_mid_way(setup) -> None:  # type
 def test_the_sweep_catches_up_when_the_orchestrator_is_gone(setup) -> None:  # type: ignore[no-untyped-def]
     rt, clock, cycle_id, org = setup
     with session_scope(rt.engine) as s:
-        closes = s.execute(select(CycleStage).where(CycleStage.periode == 0)).scalar_one().closes_at
+        closes = s.execute(select(CycleStage).where(CycleStage.code == "perencanaan")).scalar_one().closes_at
     send_reminders(now=T0.isoformat())  # no orchestrator ran: the sweep opens planning
     assert _count(rt.engine, Skp) == 10
     send_reminders(now=closes.isoformat())  # ...and closes it when its date comes
