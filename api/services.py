@@ -41,6 +41,41 @@ class PeriodisasiIn(BaseModel):
     periodisasi: str = Field(description="'triwulanan' (quarterly) or 'bulanan' (monthly)")
 
 
+class Pengaturan360In(BaseModel):
+    """The cycle's 360 rule (until the stage opens) and threshold (until it closes)."""
+
+    ikut_ppk: bool = True
+    ikut_diri: bool = True
+    maks_rekan: int = Field(default=3, ge=0, le=10)
+    maks_bawahan: int = Field(default=3, ge=0, le=10)
+    maks_form: int = Field(default=8, ge=1, le=30)
+    ambang: int = Field(default=3, ge=2, le=10)
+
+
+def feedback_summary(session: Session, cycle: Cycle) -> dict[str, object] | None:
+    from sqlalchemy import select
+
+    from models.repo import umpan_balik
+
+    stage = session.execute(select(CycleStage).where(
+        CycleStage.cycle_id == cycle.id, CycleStage.code == StageCode.UMPAN_BALIK)).scalar()
+    if stage is None:
+        return None
+    settings = umpan_balik.settings_of(session=session, cycle_id=cycle.id)
+    return stage_summary(stage, cycle.timezone) | {
+        "pengaturan": {k: v for k, v in settings.model_dump().items() if k != "cycle_id"},
+        "progress": umpan_balik.progress(session=session, cycle_id=cycle.id)}
+
+
+def set_feedback_settings(rt: Runtime, session: Session, cycle_id: int, data: Pengaturan360In,
+                          actor: str) -> dict[str, object]:
+    from models.repo import umpan_balik
+
+    umpan_balik.update_settings(session=session, cycle_id=cycle_id, values=data.model_dump(),
+                                now=rt.clock.now(), actor=actor)
+    return feedback_summary(session, cycles.get_cycle(session=session, cycle_id=cycle_id))
+
+
 class AtasanIn(BaseModel):
     atasan_nip: str = Field(description="NIP of the new superior (PPK)")
 
@@ -163,5 +198,6 @@ def cycle_summary(rt: Runtime, session: Session, cycle_id: int) -> dict[str, obj
         "review_sla_minutes": cycle.review_sla_minutes, "periodisasi": cycle.periodisasi,
         "perencanaan": stage_summary(stage, cycle.timezone),
         "periode": period_list(session, cycle_id),
+        "umpan_balik": feedback_summary(session, cycle),
         "progress": planning_counts(session=session, cycle_id=cycle_id, now=rt.clock.now()),
     }

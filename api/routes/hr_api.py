@@ -117,6 +117,30 @@ def put_period_calendar(cycle_id: int, periode: int, data: services.CalendarIn,
     return next(p for p in services.period_list(session, cycle_id) if p["periode"] == periode)
 
 
+@router.get("/cycles/{cycle_id}/umpan-balik")
+def get_feedback(cycle_id: int, session: SessionDep, user: CurrentHrApi) -> dict[str, object]:
+    """The 360 stage: dates, the rule and threshold, and counts (never answers)."""
+    from models.repo.cycles import get_cycle
+
+    return services.feedback_summary(session, get_cycle(session=session, cycle_id=cycle_id))
+
+
+@router.put("/cycles/{cycle_id}/umpan-balik/calendar")
+def put_feedback_calendar(cycle_id: int, data: services.CalendarIn, rt: RuntimeDep,
+                          session: SessionDep, user: CurrentHrApi) -> dict[str, object]:
+    services.set_calendar(rt, session, cycle_id, data, f"hr:{user.username}",
+                          StageCode.UMPAN_BALIK)
+    session.flush()
+    return get_feedback(cycle_id, session, user)
+
+
+@router.put("/cycles/{cycle_id}/umpan-balik/pengaturan")
+def put_feedback_settings(cycle_id: int, data: services.Pengaturan360In, rt: RuntimeDep,
+                          session: SessionDep, user: CurrentHrApi) -> dict[str, object]:
+    """The rule may change until the stage opens; the threshold until it closes (409 after)."""
+    return services.set_feedback_settings(rt, session, cycle_id, data, f"hr:{user.username}")
+
+
 @router.put("/cycles/{cycle_id}/reminders")
 def put_reminders(cycle_id: int, data: services.RemindersIn, rt: RuntimeDep, session: SessionDep,
                   user: CurrentHrApi) -> dict[str, object]:

@@ -192,9 +192,42 @@ def cycle_periodisasi(request: Request, rt: RuntimeDep, session: SessionDep, use
     return _back(f"/hr/cycles/{cycle_id}?saved=1#periode")
 
 
+@router.post("/cycles/{cycle_id}/umpan-balik/calendar")
+def feedback_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+                      cycle_id: int, opens_at: Annotated[str, Form()],
+                      due_at: Annotated[str, Form()], approve_due_at: Annotated[str, Form()],
+                      closes_at: Annotated[str, Form()], version: Annotated[int, Form()]) -> Response:
+    return _save_calendar(request, rt, session, user, cycle_id, dict(
+        opens_at=opens_at, due_at=due_at, approve_due_at=approve_due_at, closes_at=closes_at,
+        version=version), code=StageCode.UMPAN_BALIK)
+
+
+@router.post("/cycles/{cycle_id}/umpan-balik/pengaturan")
+async def feedback_settings(request: Request, rt: RuntimeDep, session: SessionDep,
+                            user: CurrentHrPage, cycle_id: int) -> Response:
+    form = await request.form()
+    try:
+        data = services.Pengaturan360In(
+            ikut_ppk=form.get("ikut_ppk") == "on", ikut_diri=form.get("ikut_diri") == "on",
+            **{k: form.get(k) for k in ("maks_rekan", "maks_bawahan", "maks_form", "ambang")})
+        services.set_feedback_settings(rt, session, cycle_id, data, f"hr:{user.username}")
+    except RuleError as exc:
+        session.rollback()
+        from api.app import status_of
+        return _cycle_page(request, rt, session, user, cycle_id, status_of(exc),
+                           error=exc.message(lang_of(request)))
+    except ValidationError:
+        session.rollback()
+        return _cycle_page(request, rt, session, user, cycle_id, 422, error=(
+            "Isian pengaturan 360 di luar batas (lihat batas di samping tiap isian)."
+            if lang_of(request) == "id" else "A 360 setting is out of range (see the limits)."))
+    return _back(f"/hr/cycles/{cycle_id}?saved=1#umpan-balik")
+
+
 def _save_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
-                   cycle_id: int, form: dict[str, object], periode: int = 0) -> Response:
-    code = StageCode.PEMANTAUAN if periode else StageCode.PERENCANAAN
+                   cycle_id: int, form: dict[str, object], periode: int = 0,
+                   code: StageCode | None = None) -> Response:
+    code = code or (StageCode.PEMANTAUAN if periode else StageCode.PERENCANAAN)
     try:
         data = services.CalendarIn.model_validate(form)
         services.set_calendar(rt, session, cycle_id, data, f"hr:{user.username}", code, periode)
@@ -208,7 +241,9 @@ def _save_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user: 
         return _cycle_page(request, rt, session, user, cycle_id, 422,
                            error="Format tanggal tidak valid." if lang_of(request) == "id"
                            else "Invalid date format.")
-    return _back(f"/hr/cycles/{cycle_id}?saved=1" + (f"#periode-{periode}" if periode else ""))
+    anchor = (f"#periode-{periode}" if periode else
+              "#umpan-balik" if code == StageCode.UMPAN_BALIK else "")
+    return _back(f"/hr/cycles/{cycle_id}?saved=1" + anchor)
 
 
 @router.post("/cycles/{cycle_id}/reminders")

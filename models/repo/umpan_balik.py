@@ -554,3 +554,62 @@ def sweep(*, session: Session, cycle: Cycle, stage: CycleStage, now: datetime, m
         queued += enqueue_messages(session=session, messages=out, now=now)
     queued += sweep_kompetensi(session=session, cycle=cycle, stage=stage, now=now, mail=mail)
     return queued
+
+
+# -- HR: settings and progress -------------------------------------------------------------------
+
+
+SETTING_LIMITS = {"maks_rekan": (0, 10), "maks_bawahan": (0, 10), "maks_form": (1, 30),
+                  "ambang": (2, 10)}
+
+
+def update_settings(*, session: Session, cycle_id: int, values: dict[str, object], now: datetime,
+                    actor: str) -> Pengaturan360:
+    """The rule can change until the stage opens (the assignment is made then); the threshold
+    until it closes (it only decides what is shown)."""
+    from models.repo.audit import record
+
+    row = settings_of(session=session, cycle_id=cycle_id)
+    stage = get_stage(session=session, cycle_id=cycle_id)
+    before = row.model_dump()
+    for key, (low, high) in SETTING_LIMITS.items():
+        if key not in values:
+            continue
+        value = int(values[key])  # type: ignore[call-overload]
+        if not low <= value <= high:
+            raise InvalidInput(f"Nilai '{key}' harus antara {low} dan {high}.",
+                               f"'{key}' must be between {low} and {high}.")
+        if key != "ambang" and stage.opened_at is not None and value != getattr(row, key):
+            raise InvalidTransition("umpan_balik", "opened", "settings",
+                                    "Aturan penugasan tidak dapat diubah setelah tahap dibuka; "
+                                    "hanya ambang yang masih dapat diubah.",
+                                    "The assignment rule cannot change once the stage opened; "
+                                    "only the threshold can.")
+        setattr(row, key, value)
+    for key in ("ikut_ppk", "ikut_diri"):
+        if key in values and bool(values[key]) != getattr(row, key):
+            if stage.opened_at is not None:
+                raise InvalidTransition("umpan_balik", "opened", "settings",
+                                        "Aturan penugasan tidak dapat diubah setelah tahap dibuka.",
+                                        "The assignment rule cannot change once the stage opened.")
+            setattr(row, key, bool(values[key]))
+    if stage.closed_at is not None and row.ambang != before["ambang"]:
+        raise InvalidTransition("umpan_balik", "closed", "settings",
+                                "Tahap sudah ditutup; ambang tidak dapat diubah lagi.",
+                                "The stage is closed; the threshold can no longer change.")
+    session.add(row)
+    record(session=session, now=now, actor=actor, action="umpan_balik.pengaturan",
+           entity="cycle", entity_id=cycle_id, before=before, after=row.model_dump())
+    return row
+
+
+def progress(*, session: Session, cycle_id: int) -> dict[str, int]:
+    """Counts only: forms assigned, confirmed, answered; people rated."""
+    total, confirmed, answered = session.execute(select(
+        func.count(), func.coalesce(func.sum(func.cast(Penilai360.ditetapkan, type_=_int())), 0),
+        func.coalesce(func.sum(func.cast(Penilai360.selesai, type_=_int())), 0))
+        .where(Penilai360.cycle_id == cycle_id, Penilai360.aktif)).one()
+    rated = session.execute(select(func.count(func.distinct(Penilai360.dinilai_id))).where(
+        Penilai360.cycle_id == cycle_id, Penilai360.aktif)).scalar_one()
+    return {"penugasan": int(total), "ditetapkan": int(confirmed), "jawaban": int(answered),
+            "dinilai": int(rated)}

@@ -175,3 +175,31 @@ def test_no_output_puts_a_rater_next_to_an_answer(env: AppEnv) -> None:
         assert columns == {"id", "cycle_id", "dinilai_id", "diri", "nilai", "penilaian", "komentar"}
         contexts = [str(m.context) for m in s.execute(select(OutboxMessage)).scalars()]
     assert not any(secret in c for c in contexts for secret in secrets.values())
+
+
+def test_hr_sets_the_360_rule_and_threshold_and_sees_counts_only(env: AppEnv) -> None:
+    from tests.api.test_hr_periods import _token
+
+    case = approved_cycle(env.rt, open_first=False)
+    env.login()
+    url = f"/hr/cycles/{case.cycle_id}/umpan-balik/pengaturan"
+    form = {"ikut_ppk": "on", "ikut_diri": "on", "maks_rekan": "4", "maks_bawahan": "2",
+            "maks_form": "6", "ambang": "4"}
+    assert env.client.post(url, data=form, follow_redirects=False).status_code == 303
+    r = env.client.post(url, data=form | {"ambang": "1"})
+    assert r.status_code == 422 and "di luar batas" in r.text
+    headers = _token(env)
+    got = env.client.get(f"/api/v1/cycles/{case.cycle_id}/umpan-balik", headers=headers).json()
+    assert got["pengaturan"]["maks_rekan"] == 4 and got["pengaturan"]["ambang"] == 4
+    assert set(got["progress"]) == {"penugasan", "ditetapkan", "jawaban", "dinilai"}
+    with session_scope(env.rt.engine) as s:  # the stage opens: the rule is fixed now
+        stage = umpan_balik.get_stage(session=s, cycle_id=case.cycle_id)
+        stage.opened_at = env.clock.now()
+    r = env.client.put(f"/api/v1/cycles/{case.cycle_id}/umpan-balik/pengaturan", headers=headers,
+                       json={"maks_rekan": 5, "maks_bawahan": 2, "maks_form": 6, "ambang": 4})
+    assert r.status_code == 409 and "setelah tahap dibuka" in r.text
+    r = env.client.put(f"/api/v1/cycles/{case.cycle_id}/umpan-balik/pengaturan", headers=headers,
+                       json={"maks_rekan": 4, "maks_bawahan": 2, "maks_form": 6, "ambang": 3})
+    assert r.status_code == 200 and r.json()["pengaturan"]["ambang"] == 3
+    page = env.client.get(f"/hr/cycles/{case.cycle_id}")
+    assert "Umpan balik 360" in page.text and 'id="pengaturan-360"' in page.text
