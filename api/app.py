@@ -15,8 +15,10 @@ from api.routes import (
     hr_api,
     hr_kompetensi,
     hr_pages,
+    hr_skm,
     kompetensi,
     monitoring,
+    skm,
     tasks,
     umpan_balik,
 )
@@ -48,7 +50,7 @@ def create_app(rt: Runtime, launcher: Launcher | None = None) -> FastAPI:
                        same_site="lax", https_only=rt.api.public_url.startswith("https"),
                        max_age=12 * 3600)
     for module in (health, hr_api, hr_pages, tasks, monitoring, umpan_balik, kompetensi,
-                   hr_kompetensi):
+                   hr_kompetensi, skm, hr_skm):
         app.include_router(module.router)
     if rt.api.dev:
         app.include_router(dev.router)
