@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from models.repo.audit import record
 from models.repo.locking import bump_version
-from models.rules import calendar, feedback, periods
+from models.rules import annual, calendar, feedback, periods
 from models.rules.enums import CycleStatus, Periodisasi, StageCode, TaskKind, TaskStatus
 from models.rules.errors import InvalidInput, InvalidTransition
 from models.tables import Cycle, CycleStage, Task
@@ -91,6 +91,17 @@ def default_feedback_after(tahun: int, tz: str, planning: calendar.StageDates | 
     return feedback.compressed_stage(items[-1].stage.opens_at, minutes)
 
 
+def default_annual_after(tahun: int, tz: str, planning: calendar.StageDates | CycleStage,
+                         items: list[periods.Period]) -> calendar.StageDates:
+    """The annual rating in January after the year; on a compressed calendar, once the last
+    period's reporting is due."""
+    stage = annual.default_stage(tahun, tz)
+    if items[-1].stage.closes_at <= stage.opens_at and planning.closes_at <= stage.opens_at:
+        return stage
+    minutes = max(1, int((planning.closes_at - planning.opens_at).total_seconds() // 60))
+    return annual.compressed_stage(items[-1].stage.due_at, minutes)
+
+
 def set_periodisasi(*, session: Session, cycle_id: int, periodisasi: str, now: datetime,
                     actor: str, items: list[periods.Period] | None = None) -> Cycle:
     """Quarterly or monthly periods, with their default dates; only before the cycle starts."""
@@ -121,7 +132,8 @@ def create_cycle(*, session: Session, tahun: int, now: datetime, actor: str, nam
                  review_sla_minutes: int = calendar.DEFAULT_REVIEW_SLA_MINUTES,
                  periodisasi: str = Periodisasi.TRIWULANAN,
                  period_dates: list[periods.Period] | None = None,
-                 feedback_dates: calendar.StageDates | None = None) -> Cycle:
+                 feedback_dates: calendar.StageDates | None = None,
+                 annual_dates: calendar.StageDates | None = None) -> Cycle:
     """A new cycle in draft with the default (or given) planning calendar and periods."""
     if not 2000 <= tahun <= 2100:
         raise InvalidInput(f"Tahun {tahun} tidak valid.", f"Year {tahun} is not valid.")
@@ -141,10 +153,12 @@ def create_cycle(*, session: Session, tahun: int, now: datetime, actor: str, nam
     items = period_dates or default_periods_after(tahun, scheme, timezone, planning)
     _add_periods(session, cycle, items)
     fb = feedback_dates or default_feedback_after(tahun, timezone, planning, items)
-    calendar.validate(fb)
-    session.add(CycleStage(cycle_id=cycle.id, code=StageCode.UMPAN_BALIK, opens_at=fb.opens_at,
-                           due_at=fb.due_at, approve_due_at=fb.approve_due_at,
-                           closes_at=fb.closes_at))
+    yearly = annual_dates or default_annual_after(tahun, timezone, planning, items)
+    for st in (fb, yearly):
+        calendar.validate(st)
+        session.add(CycleStage(cycle_id=cycle.id, code=st.code, opens_at=st.opens_at,
+                               due_at=st.due_at, approve_due_at=st.approve_due_at,
+                               closes_at=st.closes_at))
     record(session=session, now=now, actor=actor, action="siklus.buat", entity="cycle",
            entity_id=cycle.id, after={"tahun": tahun, "periodisasi": scheme})
     return cycle

@@ -28,6 +28,8 @@ class StageCode(StrEnum):
     PERENCANAAN = "perencanaan"
     PEMANTAUAN = "pemantauan"  # one stage row per monitoring period
     UMPAN_BALIK = "umpan_balik"  # 360 feedback and the competency self-assessment
+    PENILAIAN = "penilaian"  # the PPK's annual rating, then calibration and publication
+    KEBERATAN = "keberatan"  # the appeal window after publication
 
 
 class Periodisasi(StrEnum):
@@ -87,6 +89,9 @@ class TaskKind(StrEnum):
     TETAPKAN_PENILAI = "tetapkan_penilai"  # PPK confirms or changes subordinates' raters
     ISI_360 = "isi_360"  # rater fills every 360 form assigned to them (one link)
     KOMPETENSI = "kompetensi"  # pegawai rates own competencies; a PPK also rates subordinates'
+    NILAI_TAHUNAN = "nilai_tahunan"  # PPK sets the annual ratings of subordinates
+    PUTUS_KEBERATAN = "putus_keberatan"  # atasan PPK decides the keberatan filed to them
+    PEMBINAAN = "pembinaan"  # PPK runs a coaching plan to completion
 
 
 class JenisDialog(StrEnum):

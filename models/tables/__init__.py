@@ -17,9 +17,21 @@ from models.tables.feedback import (
 from models.tables.monitoring import Bukti, Dialog, Realisasi, RencanaAksi, SkpPeriode, UmpanBalik
 from models.tables.org import Pegawai, Unit
 from models.tables.outbox import OutboxMessage
+from models.tables.scoring import (
+    AksiPembinaan,
+    KandidatPenghargaan,
+    Keberatan,
+    NilaiUnit,
+    PenilaianTahunan,
+    PerubahanNilai,
+    RencanaPembinaan,
+    TunjanganKinerja,
+)
 from models.tables.skp import Iki, Perilaku, Rhk, Skp, SkpEvent, SkpVersi, Task
 
-__all__ = ["ApiToken", "AuditLog", "Bukti", "Jawaban360", "JawabanSurvei", "Kompetensi",
+__all__ = ["AksiPembinaan", "KandidatPenghargaan", "Keberatan", "NilaiUnit", "PenilaianTahunan",
+           "PerubahanNilai", "RencanaPembinaan", "TunjanganKinerja",
+           "ApiToken", "AuditLog", "Bukti", "Jawaban360", "JawabanSurvei", "Kompetensi",
            "Pelatihan", "Penilai360", "PenilaianKompetensi", "Pengaturan360",
            "RekomendasiPelatihan", "Survei", "Cycle", "CycleStage", "Dialog", "HrUser", "Iki",
            "OutboxMessage", "Pegawai", "Perilaku", "Realisasi", "RencanaAksi", "Rhk", "Skp",

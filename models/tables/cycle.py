@@ -22,6 +22,8 @@ class Cycle(SQLModel, table=True):
     review_sla_minutes: int = 3 * 1440
     #: monitoring periods: triwulanan (quarterly, the default) or bulanan (monthly)
     periodisasi: Periodisasi = Field(default=Periodisasi.TRIWULANAN, sa_type=AutoString(length=20))
+    #: days a pegawai has to file a keberatan after the predikat is published
+    keberatan_hari: int = 14
     launched_at: datetime | None = None
     launch_flow_run_id: str | None = None
     created_at: datetime

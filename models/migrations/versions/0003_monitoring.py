@@ -158,11 +158,8 @@ def upgrade() -> None:
                      sa.Column('period_end', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)])
     _replace_unique('task', ['cycle_id', 'kind', 'pegawai_id'],
                     'uq_task_cycle_kind_pegawai_periode', [])
-
-    with op.batch_alter_table('cycle', schema=None) as batch_op:
-        batch_op.alter_column('periodisasi', server_default=None)
-    with op.batch_alter_table('skp', schema=None) as batch_op:
-        batch_op.alter_column('revisi', server_default=None)
+    # the server defaults stay: on SQLite dropping one rebuilds the table, which its
+    # foreign keys forbid once rows exist
 
 
 def _replace_unique(table: str, old_cols: list[str], new_name: str, extra: list[sa.Column]) -> None:
@@ -175,8 +172,6 @@ def _replace_unique(table: str, old_cols: list[str], new_name: str, extra: list[
             batch_op.add_column(column)
         batch_op.drop_constraint(old_name, type_='unique')
         batch_op.create_unique_constraint(new_name, old_cols + ['periode'])
-    with op.batch_alter_table(table, schema=None) as batch_op:
-        batch_op.alter_column('periode', server_default=None)
 
 
     # ### end Alembic commands ###
