@@ -71,6 +71,28 @@ KINDS: dict[str, tuple[str, ...]] = {
     "pengingat_kompetensi": ("link", "due", "n", "overdue"),
     # SKM: a unit head gets the link to their unit's survey results (IKM)
     "hasil_skm": ("link", "unit", "judul"),
+    # --- the year's end: annual rating, calibration, publication, keberatan, follow-up
+    # the PPK sets the annual ratings of `pending` subordinates by `due` (one list)
+    "undangan_penilaian_tahunan": ("link", "due", "pending"),
+    "pengingat_penilaian_tahunan": ("link", "due", "pending", "n", "overdue"),
+    # to the atasan PPK (or HR): the PPK has not rated `pending` subordinates by `due`
+    "eskalasi_penilaian_tahunan": ("ppk_nama", "ppk_nip", "pending", "due"),
+    # HR asks a PPK to revisit ratings in a unit whose predikat mix breaks its curve;
+    # `pelanggaran` lists the breaches as sentences
+    "kalibrasi": ("link", "unit", "pelanggaran"),
+    # to HR: final scoring done; `pelanggaran_count` units break their curve; decide publication
+    "laporan_penilaian": ("console_link", "total", "dinilai", "pelanggaran_count"),
+    # to the pegawai: the published predikat; the link shows the Dokumen Evaluasi Kinerja and
+    # the keberatan form until `batas_keberatan`
+    "hasil_kinerja": ("link", "predikat", "hasil_kerja", "perilaku", "batas_keberatan"),
+    # to the atasan PPK: a keberatan to decide by `due`
+    "keberatan_diajukan": ("link", "pegawai_nama", "pegawai_nip", "due"),
+    "pengingat_keberatan": ("link", "due", "pending", "n", "overdue"),
+    # to the pegawai: the decision (status 'tetap' or 'diubah'), its reason and the predikat now
+    "keberatan_diputus": ("link", "status", "alasan", "predikat"),
+    # to the PPK: a coaching plan to run for `pegawai_nama` (predikat) with actions and dates
+    "rencana_pembinaan": ("link", "pegawai_nama", "predikat"),
+    "pengingat_pembinaan": ("link", "pending", "due", "n", "overdue"),
 }
 
 
