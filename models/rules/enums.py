@@ -92,6 +92,7 @@ class TaskKind(StrEnum):
     NILAI_TAHUNAN = "nilai_tahunan"  # PPK sets the annual ratings of subordinates
     PUTUS_KEBERATAN = "putus_keberatan"  # atasan PPK decides the keberatan filed to them
     PEMBINAAN = "pembinaan"  # PPK runs a coaching plan to completion
+    HASIL_KINERJA = "hasil_kinerja"  # pegawai sees the published predikat, may file keberatan
 
 
 class JenisDialog(StrEnum):
