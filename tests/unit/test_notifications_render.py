@@ -51,6 +51,11 @@ SAMPLE = {
     "bawahan": 5,
     "unit": "Dinas Kependudukan dan Pencatatan Sipil",
     "judul": "SKM Pelayanan KTP-el Semester I 2027",
+    "pelanggaran": ["Predikat Baik diberikan kepada 8 dari 10 pegawai (80%), melebihi batas 70%.",
+                    "Tidak ada pegawai dengan predikat Butuh Perbaikan atau Kurang/Misconduct."],
+    "pelanggaran_count": 2,
+    "batas_keberatan": "15 Februari 2028 16.00 WIB",
+    "status": "tetap",
 }
 ALL = [(kind, lang) for kind in KINDS for lang in ("id", "en")]
 
@@ -272,3 +277,74 @@ def test_skm_result_names_the_survey_and_unit(language: str) -> None:
     for part in (email.text, email.html):
         assert SAMPLE["judul"] in part and SAMPLE["unit"] in part and "IKM" in part
     assert SAMPLE["unit"] in email.subject
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_annual_reminders_change_when_overdue(language: str) -> None:
+    for kind in ("pengingat_penilaian_tahunan", "pengingat_keberatan", "pengingat_pembinaan"):
+        before = render(kind, context_for(kind, overdue=False), language)
+        after = render(kind, context_for(kind, overdue=True), language)
+        assert before.subject != after.subject
+        assert ("terlewati" if language == "id" else "passed") in after.text
+        assert ("terlewati" if language == "id" else "passed") not in before.text
+        assert SAMPLE["due"] in before.text and SAMPLE["due"] in after.text
+
+
+def test_english_plural_follows_pending_for_annual_ratings() -> None:
+    for kind in ("undangan_penilaian_tahunan", "pengingat_penilaian_tahunan",
+                 "eskalasi_penilaian_tahunan"):
+        one = render(kind, context_for(kind, pending=1), "en")
+        many = render(kind, context_for(kind), "en")
+        assert "1 employee " in one.subject and "3 employees " in many.subject
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_published_result_shows_the_ratings_and_the_keberatan_deadline(language: str) -> None:
+    email = render("hasil_kinerja", context_for("hasil_kinerja"), language)
+    for part in (email.text, email.html):
+        for key in ("hasil_kerja", "perilaku", "predikat", "batas_keberatan"):
+            assert str(SAMPLE[key]) in part
+        assert "Dokumen Evaluasi Kinerja" in part
+        assert ("keberatan" if language == "id" else "appeal") in part
+        assert ("menjadi final" if language == "id" else "becomes final") in part
+    assert SAMPLE["predikat"] in email.subject
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_keberatan_decision_says_kept_or_changed_with_the_reason(language: str) -> None:
+    kept = render("keberatan_diputus", context_for("keberatan_diputus"), language)
+    changed = render("keberatan_diputus", context_for("keberatan_diputus", status="diubah",
+                                                      predikat="Sangat Baik"), language)
+    word_kept, word_changed = ("tetap", "diubah menjadi") if language == "id" \
+        else ("stays", "changed to")
+    assert word_kept in kept.subject and word_changed not in kept.subject
+    assert "Sangat Baik" in changed.subject and word_changed in changed.subject
+    for email in (kept, changed):
+        assert SAMPLE["alasan"] in email.text
+        assert "Perubahan tugas sejak Juli." in email.html
+        assert "final" in email.text and "final" in email.html
+    assert f"{word_changed} Sangat Baik" in changed.text
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_calibration_lists_the_breaches(language: str) -> None:
+    email = render("kalibrasi", context_for("kalibrasi"), language)
+    first, second = SAMPLE["pelanggaran"]
+    assert f"- {first}" in email.text and f"- {second}" in email.text
+    assert f"<li>{first}</li>" in email.html
+    assert SAMPLE["unit"] in email.subject and SAMPLE["unit"] in email.text
+    assert ("alasan tertulis" if language == "id" else "written reason") in email.text
+    empty = render("kalibrasi", context_for("kalibrasi", pelanggaran=[]), language)
+    assert "<ul" not in empty.html and "\n- " not in empty.text
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_rating_report_mentions_breaches_only_when_there_are_some(language: str) -> None:
+    email = render("laporan_penilaian", context_for("laporan_penilaian"), language)
+    clean = render("laporan_penilaian", context_for("laporan_penilaian", pelanggaran_count=0),
+                   language)
+    for key in ("total", "dinilai", "pelanggaran_count"):
+        assert str(SAMPLE[key]) in email.text and str(SAMPLE[key]) in email.html
+    word = "kalibrasi" if language == "id" else "calibration"
+    assert word in email.text and word not in clean.text
+    assert email.subject != clean.subject
