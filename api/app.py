@@ -15,9 +15,11 @@ from api.routes import (
     hr_api,
     hr_kompetensi,
     hr_pages,
+    hr_penilaian,
     hr_skm,
     kompetensi,
     monitoring,
+    penilaian,
     skm,
     tasks,
     umpan_balik,
@@ -50,8 +52,9 @@ def create_app(rt: Runtime, launcher: Launcher | None = None) -> FastAPI:
                        same_site="lax", https_only=rt.api.public_url.startswith("https"),
                        max_age=12 * 3600)
     for module in (health, hr_api, hr_pages, tasks, monitoring, umpan_balik, kompetensi,
-                   hr_kompetensi, skm, hr_skm):
+                   hr_kompetensi, skm, hr_skm, penilaian, hr_penilaian):
         app.include_router(module.router)
+    app.include_router(hr_penilaian.api)
     if rt.api.dev:
         app.include_router(dev.router)
 

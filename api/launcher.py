@@ -15,6 +15,8 @@ class OrchestrationUnavailable(Exception):
 class Launcher(Protocol):
     async def launch(self, cycle_id: int) -> str: ...
 
+    async def resume_publication(self, cycle_id: int, by: str) -> bool: ...
+
 
 class PrefectLauncher:
     """Creates the orchestrator's flow run with idempotency key launch:{cycle_id}."""
@@ -37,3 +39,32 @@ class PrefectLauncher:
         except Exception as exc:  # network errors, 404 deployment, server down
             raise OrchestrationUnavailable(f"{type(exc).__name__}: {exc}") from exc
         return str(run.id)
+
+    async def resume_publication(self, cycle_id: int, by: str) -> bool:
+        """Resume the cycle's paused `keputusan-publikasi` run with HR's decision to publish;
+        False when there is none waiting (the caller then publishes directly)."""
+        from prefect.client.orchestration import get_client
+        from prefect.client.schemas.filters import (
+            FlowRunFilter,
+            FlowRunFilterName,
+            FlowRunFilterState,
+            FlowRunFilterStateType,
+        )
+        from prefect.client.schemas.objects import StateType
+        from prefect.flow_runs import aresume_flow_run
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        overrides = {PREFECT_API_URL: self.api_url} if self.api_url else {}
+        try:
+            with temporary_settings(updates=overrides):
+                async with get_client() as client:
+                    runs = await client.read_flow_runs(flow_run_filter=FlowRunFilter(
+                        name=FlowRunFilterName(any_=[f"keputusan-publikasi-siklus-{cycle_id}"]),
+                        state=FlowRunFilterState(type=FlowRunFilterStateType(
+                            any_=[StateType.PAUSED]))))
+                if not runs:
+                    return False
+                await aresume_flow_run(runs[0].id, run_input={"publish": True, "by": by})
+        except Exception as exc:
+            raise OrchestrationUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        return True

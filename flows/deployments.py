@@ -13,6 +13,7 @@ def local_deployments(prefect: PrefectSettings, api: ApiSettings) -> list:  # ty
     from flows.monitoring import close_period, open_period
     from flows.orchestrator import cycle_orchestrator
     from flows.outbox import dispatch_outbox
+    from flows.penilaian import close_annual, open_annual, publication_decision
     from flows.planning import close_planning, open_planning
     from flows.reminders import send_reminders
     from flows.umpan_balik import close_feedback, open_feedback
@@ -24,6 +25,9 @@ def local_deployments(prefect: PrefectSettings, api: ApiSettings) -> list:  # ty
         open_period.to_deployment(name="kinerja", tags=["kinerja"]),
         close_period.to_deployment(name="kinerja", tags=["kinerja"]),
         open_feedback.to_deployment(name="kinerja", tags=["kinerja"]),
+        open_annual.to_deployment(name="kinerja", tags=["kinerja"]),
+        close_annual.to_deployment(name="kinerja", tags=["kinerja"]),
+        publication_decision.to_deployment(name="kinerja", tags=["kinerja"]),
         close_feedback.to_deployment(name="kinerja", tags=["kinerja"]),
         send_reminders.to_deployment(name="kinerja", tags=["kinerja"], schedules=[
             _cron(prefect.reminder_cron, api.timezone)]),

@@ -15,6 +15,7 @@ from prefect import flow, get_run_logger
 from flows.common import now_of, runtime
 from flows.monitoring import close_period, open_period
 from flows.outbox import dispatch_outbox
+from flows.penilaian import close_annual, open_annual, publication_decision
 from flows.planning import close_planning, open_planning
 from flows.umpan_balik import close_feedback, open_feedback
 from models.db import session_scope
@@ -23,8 +24,21 @@ from models.rules import calendar
 from models.rules.enums import StageCode
 
 
-def _run(code: StageCode, periode: int, action: str, cycle_id: int, at: datetime) -> None:
-    if code == StageCode.PERENCANAAN:
+def _run(code: StageCode, periode: int, action: str, cycle_id: int, at: datetime,
+         decide: bool) -> None:
+    if code == StageCode.PENILAIAN:
+        if action == "open":
+            open_annual(cycle_id, now=at.isoformat())
+        else:
+            close_annual(cycle_id, now=at.isoformat())
+            if decide:  # only the orchestrator waits for HR; the sweep's catch-up never blocks
+                publication_decision(cycle_id)
+    elif code == StageCode.KEBERATAN:
+        if action == "close":
+            from flows.keberatan import close_appeals_flow
+
+            close_appeals_flow(cycle_id, now=at.isoformat())
+    elif code == StageCode.PERENCANAAN:
         (open_planning if action == "open" else close_planning)(cycle_id, now=at.isoformat())
     elif code == StageCode.UMPAN_BALIK:
         (open_feedback if action == "open" else close_feedback)(cycle_id, now=at.isoformat())
@@ -32,8 +46,10 @@ def _run(code: StageCode, periode: int, action: str, cycle_id: int, at: datetime
         (open_period if action == "open" else close_period)(cycle_id, periode, now=at.isoformat())
 
 
-def orchestrate_once(cycle_id: int, at: datetime) -> datetime | None:
-    """Run whatever stage transitions are due at `at`; return when to look again (None: done)."""
+def orchestrate_once(cycle_id: int, at: datetime, decide: bool = False) -> datetime | None:
+    """Run whatever stage transitions are due at `at`; return when to look again (None: done).
+    `decide`: after the final scoring, wait for HR's publication decision (the orchestrator
+    flow does; the reminder sweep's catch-up does not)."""
     rt = runtime()
     with session_scope(rt.engine) as s:
         stages = [(stage_dates(st), st.opened_at is not None, st.closed_at is not None)
@@ -45,7 +61,7 @@ def orchestrate_once(cycle_id: int, at: datetime) -> datetime | None:
                  key=lambda x: (x[0], x[1], x[2].periode))
     state = {(d.code, d.periode): [opened, closed] for d, opened, closed in stages}
     for _, _, d, action in due:
-        _run(d.code, d.periode, action, cycle_id, at)
+        _run(d.code, d.periode, action, cycle_id, at, decide)
         state[(d.code, d.periode)][0 if action == "open" else 1] = True
     if due:
         dispatch_outbox(now=at.isoformat())
@@ -62,7 +78,7 @@ def cycle_orchestrator(cycle_id: int, max_passes: int = 0) -> str:
     passes = 0
     while True:
         at = now_of(rt, None)
-        nxt = orchestrate_once(cycle_id, at)
+        nxt = orchestrate_once(cycle_id, at, decide=True)
         passes += 1
         if nxt is None:
             log.info("siklus %s: semua tahap selesai", cycle_id)

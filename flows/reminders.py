@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from flows.common import chunks, now_of, runtime
 from models.db import session_scope
-from models.repo import planning, umpan_balik
+from models.repo import penilaian, planning, umpan_balik
 from models.repo.cycles import get_cycle, get_stage
 from models.repo.monitoring import open_stages
 from models.repo.people import active_pegawai_ids
@@ -46,6 +46,9 @@ def send_reminders(now: str | None = None) -> dict[str, int]:
                 feedback = umpan_balik.get_stage(session=s, cycle_id=cycle_id)
                 results.append(SweepResult(umpan_balik.sweep(
                     session=s, cycle=cycle, stage=feedback, now=at, mail=rt.mail), 0))
+                annual = penilaian.get_stage(session=s, cycle_id=cycle_id)
+                results.append(SweepResult(penilaian.sweep(
+                    session=s, cycle=cycle, stage=annual, now=at, mail=rt.mail), 0))
             totals["reminders"] += sum(r.reminders for r in results)
             totals["escalations"] += sum(r.escalations for r in results)
         except Exception:  # noqa: BLE001 - logged, and the run fails at the end

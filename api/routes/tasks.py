@@ -24,6 +24,8 @@ from models.tables import Cycle, CycleStage, Pegawai, Skp, Task
 router = APIRouter(prefix="/t", include_in_schema=False)
 
 PERIOD_KINDS = (TaskKind.ISI_REALISASI.value, TaskKind.NILAI_PERIODIK.value)
+ANNUAL_KINDS = (TaskKind.NILAI_TAHUNAN.value, TaskKind.HASIL_KINERJA.value,
+                TaskKind.PUTUS_KEBERATAN.value, TaskKind.PEMBINAAN.value)
 FEEDBACK_KINDS = (TaskKind.USUL_PENILAI.value, TaskKind.TETAPKAN_PENILAI.value,
                   TaskKind.ISI_360.value, TaskKind.KOMPETENSI.value)
 TASK_LABELS = {TaskKind.SUSUN_SKP: ("Menyusun SKP", "Draft your SKP"),
@@ -63,6 +65,7 @@ def resolve(token: str, rt: Runtime, session: Session) -> TaskLink:
 
     stage_code = case((Task.kind.in_(PERIOD_KINDS), literal(StageCode.PEMANTAUAN.value)),
                       (Task.kind.in_(FEEDBACK_KINDS), literal(StageCode.UMPAN_BALIK.value)),
+                      (Task.kind.in_(ANNUAL_KINDS), literal(StageCode.PENILAIAN.value)),
                       else_=literal(StageCode.PERENCANAAN.value))
     try:
         claims = tokens.verify(token, rt.links.secret, rt.clock.now())
@@ -144,6 +147,17 @@ def _notice(request: Request) -> str | None:
 
 @router.get("/{token}")
 def task_page(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDep) -> Response:
+    if link.task.kind in ANNUAL_KINDS:
+        if link.task.kind == TaskKind.NILAI_TAHUNAN:
+            from api.routes.penilaian import list_page
+
+            return list_page(request, link, session)
+        from api.routes import keberatan
+
+        page = {TaskKind.HASIL_KINERJA: keberatan.result_page,
+                TaskKind.PUTUS_KEBERATAN: keberatan.appeal_page,
+                TaskKind.PEMBINAAN: keberatan.coaching_page}[link.task.kind]
+        return page(request, link, session)
     if link.task.kind in FEEDBACK_KINDS:
         if link.task.kind == TaskKind.KOMPETENSI:
             from api.routes.kompetensi import kompetensi_page

@@ -26,3 +26,39 @@ def compressed_stage(start: datetime, minutes: int) -> StageDates:
 def keberatan_due(published_at: datetime, days: int) -> datetime:
     """The last moment a keberatan can be filed."""
     return published_at + timedelta(days=days)
+
+
+def hasil_kerja_of_unit(grade: str) -> str:
+    """A unit head's rating hasil kerja is the unit's grade (capaian kinerja organisasi):
+    Istimewa is above expectation, Baik as expected, the three lower grades below."""
+    from models.rules.enums import OrgGrade, Rating
+
+    return {OrgGrade.ISTIMEWA: Rating.DI_ATAS, OrgGrade.BAIK: Rating.SESUAI}.get(
+        OrgGrade(grade), Rating.DI_BAWAH).value
+
+
+def saran_perilaku(aggregate: list[tuple[int, int, int]] | None,
+                   periodic: list[str]) -> str | None:
+    """A suggested rating perilaku: from the 360 aggregate when there is one (counts of di
+    bawah / sesuai / di atas per value: most answers above -> Di Atas, most below -> Di Bawah),
+    else the most frequent periodic rating perilaku (the latest on a tie). A suggestion only."""
+    from collections import Counter
+
+    from models.rules.enums import Rating
+
+    if aggregate:
+        below = sum(a for a, _, _ in aggregate)
+        ok = sum(b for _, b, _ in aggregate)
+        above = sum(c for _, _, c in aggregate)
+        total = below + ok + above
+        if total:
+            if above * 2 > total:
+                return Rating.DI_ATAS.value
+            if below * 2 > total:
+                return Rating.DI_BAWAH.value
+            return Rating.SESUAI.value
+    if periodic:
+        counts = Counter(periodic)
+        best = max(counts.values())
+        return next(r for r in reversed(periodic) if counts[r] == best)
+    return None

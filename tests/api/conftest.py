@@ -25,12 +25,23 @@ class FakeLauncher:
     def __init__(self) -> None:
         self.calls: list[int] = []
         self.down = False
+        self.paused: set[int] = set()  # cycles with a publication decision run waiting
+        self.resumed: list[tuple[int, str]] = []
 
     async def launch(self, cycle_id: int) -> str:
         if self.down:
             raise OrchestrationUnavailable("ConnectError: refused")
         self.calls.append(cycle_id)
         return f"00000000-0000-0000-0000-{cycle_id:012d}"
+
+    async def resume_publication(self, cycle_id: int, by: str) -> bool:
+        if self.down:
+            raise OrchestrationUnavailable("ConnectError: refused")
+        if cycle_id not in self.paused:
+            return False
+        self.paused.discard(cycle_id)
+        self.resumed.append((cycle_id, by))
+        return True
 
 
 @dataclass
