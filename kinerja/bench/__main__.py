@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kinerja.bench.common import runtime, seed, smtp_sink
 
-ORDER = ["launch", "dispatch", "sweep", "overhead", "pages"]
+ORDER = ["launch", "dispatch", "sweep", "scoring", "overhead", "pages"]
 
 
 def one(args: argparse.Namespace) -> None:

@@ -207,4 +207,55 @@ def sweep(rt: Runtime, n: int, port: int) -> list[Figure]:
             Figure("sweep.peak_rss", open_tasks, peak_rss_mb(), "MB")]
 
 
-WORKLOADS = {"launch": launch, "dispatch": dispatch_only, "overhead": overhead, "sweep": sweep}
+def scoring(rt: Runtime, n: int, port: int) -> list[Figure]:
+    """Final scoring of everyone with the curve check per unit, database read and write
+    included; baseline: the same predikat and curve computation over in-memory lists."""
+    import random
+
+    from models.repo import penilaian
+    from models.rules import scoring as rules
+    from models.rules.enums import OrgGrade, Predikat, Rating
+    from models.tables import NilaiUnit, Pegawai, PenilaianTahunan, Unit
+
+    cycle_id = new_cycle(rt, 2032)
+    rng = random.Random(7)
+    ratings = list(Rating)
+    now = rt.clock.now()
+    with session_scope(rt.engine) as s:
+        people = s.execute(select(Pegawai.id, Pegawai.unit_id).where(Pegawai.active)).all()
+        skp_ids = planning._insert_returning(s, Skp, [
+            {"cycle_id": cycle_id, "pegawai_id": pid, "status": SkpStatus.DISETUJUI,
+             "submissions": 1, "escalated_submission": 0, "approved_at": now, "created_at": now,
+             "updated_at": now, "version": 1, "revisi": 0} for pid, _ in people])
+        s.execute(insert(PenilaianTahunan), [
+            {"skp_id": sid, "cycle_id": cycle_id, "hasil_kerja": rng.choice(ratings),
+             "perilaku": rng.choice(ratings), "status": "draf", "version": 1,
+             "sumber_hasil_kerja": "ppk"} for sid in skp_ids])
+        units = s.execute(select(Unit.id)).scalars().all()
+        s.execute(insert(NilaiUnit), [{"cycle_id": cycle_id, "unit_id": u,
+                                       "grade": rng.choice(list(OrgGrade)),
+                                       "ditetapkan_oleh": "bench", "ditetapkan_at": now}
+                                      for u in units])
+        pairs = s.execute(select(PenilaianTahunan.hasil_kerja, PenilaianTahunan.perilaku)).all()
+        grades = dict(s.execute(select(NilaiUnit.unit_id, NilaiUnit.grade)).all())
+    by_unit: dict[int, list[tuple[str, str]]] = {}
+    for (uid, (hk, pk)) in zip((u for _, u in people), pairs, strict=True):
+        by_unit.setdefault(uid, []).append((hk, pk))
+    start = time.perf_counter()  # the limit: the same rules over lists already in memory
+    for uid, items in by_unit.items():
+        preds = [rules.predikat(Rating(hk), Rating(pk)) for hk, pk in items]
+        rules.check_distribution(OrgGrade(grades[uid]), [Predikat(p) for p in preds])
+    in_memory = time.perf_counter() - start
+    start = time.perf_counter()
+    with session_scope(rt.engine) as s:
+        report = penilaian.final_scoring(session=s, cycle=get_cycle(session=s, cycle_id=cycle_id),
+                                         now=now, console_link="bench", mail=rt.mail)
+        breaking = sum(1 for u in report.data["units"] if u["pelanggaran"])
+    full = time.perf_counter() - start
+    return [Figure("scoring.final", len(people), full, "s", in_memory,
+                   f"baseline: rules in memory; {breaking}/{len(units)} units break their curve"),
+            Figure("scoring.peak_rss", len(people), peak_rss_mb(), "MB")]
+
+
+WORKLOADS = {"launch": launch, "dispatch": dispatch_only, "overhead": overhead, "sweep": sweep,
+             "scoring": scoring}
