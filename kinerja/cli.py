@@ -62,10 +62,17 @@ def main(argv: list[str] | None = None) -> int:
     p_tok = sub.add_parser("create-token", help="create an API token for another HR system")
     p_tok.add_argument("--user", default="admin")
     p_tok.add_argument("--name", default="simpeg")
-    p_sim = sub.add_parser("simulate", help="play the planning stage against a running Kinerja")
+    p_sim = sub.add_parser("simulate", help="play a compressed year (planning and every "
+                           "monitoring period) against a running Kinerja")
     p_sim.add_argument("--url", default="")
     p_sim.add_argument("--minutes", type=float, default=8.0,
-                       help="length of the compressed planning stage (at least 6)")
+                       help="length of the compressed planning stage (at least 3)")
+    p_sim.add_argument("--periodisasi", choices=("triwulanan", "bulanan"), default="triwulanan",
+                       help="monitoring periods: quarterly (4) or monthly (12)")
+    p_sim.add_argument("--period-minutes", type=float, default=2.0,
+                       help="compressed length of one period slot: a period runs 40%% of it "
+                       "before the next opens and closes at 100%% (at least 2 for certain "
+                       "reminders)")
     p_sim.add_argument("--return-share", type=float, default=0.2)
     p_sim.add_argument("--late-share", type=float, default=0.1)
     p_sim.add_argument("--seed", type=int, default=1)

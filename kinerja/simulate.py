@@ -1,5 +1,7 @@
-"""`kinerja simulate`: a year's planning stage on a compressed calendar, played through the real
-HTTP API by simulated employees and PPKs who follow the links in the mailbox."""
+"""`kinerja simulate`: a year on a compressed calendar, played through the real HTTP API by
+simulated employees and PPKs who follow the links in the mailbox: the planning stage, then every
+monitoring period (quarterly or monthly) with realisasi, evidence, feedback, dialogs and the
+periodic ratings; at the end a summary per period and checks of the mailbox and the counts."""
 
 from __future__ import annotations
 
@@ -7,27 +9,74 @@ import argparse
 import mailbox
 import random
 import re
+import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.message import Message
 from pathlib import Path
 
 import httpx
 
 from kinerja.settings import ApiSettings
+from models.rules import periods as period_rules
 from models.rules.calendar import to_local
 
 LINK = re.compile(r"https?://\S+/t/[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+")
 OPTION = re.compile(r'<option value="(\d+)">')
-#: the outbox key's prefix (X-Kinerja-Key header) -> message kind
+#: the outbox key's prefix (X-Kinerja-Key header) -> message kind; `kind_of` refines the prefixes
+#: that several kinds share (invite, report, remind-period)
 KIND_OF_KEY = {"invite": "undangan_skp", "remind-skp": "pengingat_skp",
                "remind-ppk": "pengingat_persetujuan", "submitted": "skp_diajukan",
                "returned": "skp_dikembalikan", "approved": "skp_disetujui", "renew": "tautan_baru",
                "cascade-wait": "menunggu_rhk_atasan", "escalate": "eskalasi_persetujuan",
-               "report": "laporan_perencanaan"}
+               "report": "laporan_perencanaan",
+               # monitoring periods
+               "remind-period": "pengingat_realisasi",
+               "escalate-period": "eskalasi_penilaian_periodik",
+               "rated": "penilaian_periodik_diberikan", "ppk-baru": "ppk_baru",
+               "revision": "skp_revisi_dibuka"}
+#: keys that name their period: invite:{c}:periode{k}:..., report:{c}:periode{k}:...,
+#: escalate-period:{c}:{k}:..., rated:{skp}:{k}:{v}, ppk-baru:{c}:{k}:...
+PERIODE_IN_KEY = re.compile(r":periode(\d+)(?::|$)")
+PERIODE_FIELD = {"escalate-period": 2, "rated": 2, "ppk-baru": 2}
+#: keys whose second field is the cycle id
+CYCLE_IN_KEY = ("invite", "report", "escalate-period", "ppk-baru")
+#: the subject of a periodic rating reminder (id, en); a realisasi reminder says neither
+RATING_REMINDER = re.compile(r"belum dinilai|not yet rated")
+RATINGS = ("Di Atas Ekspektasi", "Sesuai Ekspektasi", "Di Bawah Ekspektasi")
+PERIOD_KINDS = ("undangan_realisasi", "pengingat_realisasi", "undangan_penilaian_periodik",
+                "pengingat_penilaian_periodik", "eskalasi_penilaian_periodik",
+                "penilaian_periodik_diberikan", "laporan_periode", "ppk_baru")
+
+
+def kind_of(key: str, subject: str = "") -> str:
+    """The message kind from its outbox key (and, for a period reminder, its subject)."""
+    prefix = key.split(":", 1)[0]
+    kind = KIND_OF_KEY.get(prefix, "")
+    in_period = PERIODE_IN_KEY.search(key) is not None
+    if prefix == "invite" and in_period:
+        return "undangan_penilaian_periodik" if ":ppk:" in key else "undangan_realisasi"
+    if prefix == "report" and in_period:
+        return "laporan_periode"
+    if prefix == "remind-period" and RATING_REMINDER.search(subject):
+        return "pengingat_penilaian_periodik"
+    return kind
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str  # the recipient's address, lower case
+    kind: str
+    periode: int  # 0: not a period message (or unknown)
+    link: str
+    key: str
+    subject: str
+    text: str
 
 
 @dataclass
@@ -36,21 +85,58 @@ class Inbox:
 
     path: Path
     seen: set[str] = field(default_factory=set)
+    #: a period reminder names its period only in the subject ("Triwulan II 2027")
+    periode_of_subject: Callable[[str], int] | None = None
+    #: when set, period messages of other cycles (a late retry of an earlier run) are skipped
+    cycle_id: int | None = None
 
     def new_mail(self) -> list[tuple[str, str, str]]:
         """(to, kind, link) for every message not seen before."""
+        return [(m.to, m.kind, m.link) for m in self.messages()]
+
+    def messages(self) -> list[Mail]:
+        """Every message not seen before, with its kind and period."""
         out = []
         box = mailbox.Maildir(self.path, create=False)
         for key in box.keys():
             if key in self.seen:
                 continue
             self.seen.add(key)
-            msg = message_from_bytes(box.get_bytes(key))
+            msg = message_from_bytes(box.get_bytes(key), policy=policy.default)
             text = _text_of(msg)
             found = LINK.search(text)
-            kind = KIND_OF_KEY.get(str(msg.get("X-Kinerja-Key", "")).split(":", 1)[0], "")
-            out.append((msg.get("To", ""), kind, found.group(0) if found else ""))
+            outbox_key = str(msg.get("X-Kinerja-Key", ""))
+            subject = str(msg.get("Subject", ""))
+            kind = kind_of(outbox_key, subject)
+            if not self._ours(outbox_key, subject, kind):
+                continue
+            out.append(Mail(_address(str(msg.get("To", ""))), kind, self._periode(
+                outbox_key, subject, kind), found.group(0) if found else "", outbox_key, subject,
+                text))
         return out
+
+    def _ours(self, key: str, subject: str, kind: str) -> bool:
+        """Whether a period message belongs to this cycle: by the cycle id in its key, else by
+        the period label and the cycle's year in its subject."""
+        if self.cycle_id is None or kind not in PERIOD_KINDS:
+            return True
+        parts = key.split(":")
+        if parts[0] in CYCLE_IN_KEY:
+            return len(parts) > 1 and parts[1] == str(self.cycle_id)
+        return self.periode_of_subject is None or self.periode_of_subject(subject) > 0
+
+    def _periode(self, key: str, subject: str, kind: str) -> int:
+        m = PERIODE_IN_KEY.search(key)
+        if m:
+            return int(m.group(1))
+        parts = key.split(":")
+        pos = PERIODE_FIELD.get(parts[0])
+        if pos is not None and len(parts) > pos and parts[pos].isdigit():
+            return int(parts[pos])
+        if kind in ("pengingat_realisasi", "pengingat_penilaian_periodik") and \
+                self.periode_of_subject is not None:
+            return self.periode_of_subject(subject)
+        return 0
 
 
 def _text_of(msg: Message) -> str:
@@ -64,6 +150,22 @@ def _text_of(msg: Message) -> str:
 def _address(to: str) -> str:
     m = re.search(r"<([^>]+)>", to)
     return (m.group(1) if m else to).strip().lower()
+
+
+def subject_resolver(periodisasi: str, tahun: int) -> Callable[[str], int]:
+    """'... Triwulan II 2027 ...' -> 2 (the label is always followed by the cycle's year, which
+    tells it apart from a month in a due date)."""
+    labels: dict[str, int] = {}
+    for k in range(1, period_rules.count(periodisasi) + 1):
+        for lang in ("id", "en"):
+            labels[period_rules.label(k, periodisasi, lang)] = k
+    names = "|".join(re.escape(x) for x in sorted(labels, key=len, reverse=True))
+    pattern = re.compile(rf"\b({names}) {tahun}\b")
+
+    def resolve(subject: str) -> int:
+        m = pattern.search(subject)
+        return labels[m.group(1)] if m else 0
+    return resolve
 
 
 class Player:
@@ -81,6 +183,7 @@ class Player:
         self.late: set[str] = set()
         self.returned: set[str] = set()
         self.stats: Counter[str] = Counter()
+        self.cycle_id: int | None = None
 
     def receive(self, to: str, kind: str, link: str) -> None:
         path = httpx.URL(link).path if link else ""
@@ -107,8 +210,12 @@ class Player:
 
     def _hr_decides(self) -> None:
         """HR decides for people with no superior in the system (the Sekda)."""
-        page = self.client.get("/hr")
-        for cycle in set(re.findall(r'href="/hr/cycles/(\d+)"', page.text)):
+        if self.cycle_id is not None:
+            cycles = [str(self.cycle_id)]
+        else:
+            page = self.client.get("/hr")
+            cycles = sorted(set(re.findall(r'href="/hr/cycles/(\d+)"', page.text)))
+        for cycle in cycles:
             detail = self.client.get(f"/hr/cycles/{cycle}")
             for action in re.findall(r'action="(/hr/cycles/\d+/skp/\d+/keputusan)"', detail.text):
                 r = self.client.post(action, data={"action": "setujui"}, follow_redirects=False)
@@ -128,10 +235,14 @@ class Player:
             return False
         if "data-rhk=" not in page.text:
             for n in range(self.rng.randint(1, 2)):
+                # the additional RHK is measured by a statement (a qualitative IKI)
+                iki = ({"indikator": "Dokumen selesai", "target": str(self.rng.randint(4, 24)),
+                        "satuan": "dokumen"} if n == 0 else
+                       {"indikator": "Kualitas laporan", "target": "Lengkap dan tepat waktu",
+                        "satuan": "laporan", "jenis_iki": "kualitatif", "aspek": "kualitas"})
                 self.client.post(f"{path}/rhk", data={
                     "jenis": "utama" if n == 0 else "tambahan", "uraian": f"Hasil kerja {n + 1}",
-                    "intervensi_rhk_id": self.rng.choice(parents), "indikator": "Dokumen selesai",
-                    "target": str(self.rng.randint(4, 24)), "satuan": "dokumen"})
+                    "intervensi_rhk_id": self.rng.choice(parents)} | iki)
         r = self.client.post(f"{path}/ajukan", follow_redirects=False)
         self.stats["ajukan" if r.status_code == 303 else f"ajukan {r.status_code}"] += 1
         return r.status_code == 303
@@ -149,57 +260,577 @@ class Player:
                 self.stats["setujui" if r.status_code == 303 else f"setujui {r.status_code}"] += 1
 
 
+# -- the monitoring periods ----------------------------------------------------------------------
+
+VERSION = re.compile(r'name="version" value="(\d+)"')
+IKI_ROW = re.compile(r'<tr class="iki" data-iki="(\d+)">\s*<td><code>[^<]*</code></td>\s*'
+                     r'<td>.*?</td>\s*<td>([^<]*)</td>\s*<td>\s*<(input|textarea)', re.S)
+SUB_ROW = re.compile(r'<tr id="bawahan-(\d+)">(.*?)</tr>', re.S)
+PREDIKAT = re.compile(r'<td class="predikat">([^<]*)</td>')
+RHK_ID = re.compile(r'name="rhk_id" value="(\d+)"')
+SARAN = re.compile(r'id="saran">[^<]*<strong>([^<]+)</strong>')
+
+
+def tiny_pdf(text: str) -> bytes:
+    """A small, valid one-page PDF (correct cross-reference table)."""
+    stream = f"BT /F1 12 Tf 20 100 Td ({text}) Tj ET".encode("latin-1", "replace")
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 144] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1,
+                                                                               xref)
+    return bytes(out)
+
+
+@dataclass
+class Gate:
+    """A readers-writer gate: many requests at once, or one alone."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.readers = 0
+        self.writer = False
+        self.waiting = 0  # writers waiting go first
+
+    def shared(self) -> _Held:
+        return _Held(self, exclusive=False)
+
+    def exclusive(self) -> _Held:
+        return _Held(self, exclusive=True)
+
+
+@dataclass
+class _Held:
+    gate: Gate
+    exclusive: bool
+
+    def __enter__(self) -> None:
+        g = self.gate
+        with g.cond:
+            if self.exclusive:
+                g.waiting += 1
+                g.cond.wait_for(lambda: not g.writer and g.readers == 0)
+                g.waiting -= 1
+                g.writer = True
+            else:
+                g.cond.wait_for(lambda: not g.writer and not g.waiting)
+                g.readers += 1
+
+    def __exit__(self, *_: object) -> None:
+        g = self.gate
+        with g.cond:
+            if self.exclusive:
+                g.writer = False
+            else:
+                g.readers -= 1
+            g.cond.notify_all()
+
+
+#: task-link pages whose handlers are `async def` and so use the database on the server's event
+#: loop: sent alone (see GatedClient)
+ALONE = re.compile(r"^/t/[^/]+/(realisasi|bukti|nilai)$")
+
+
+class GatedClient(httpx.Client):
+    """Sends the requests of several simulated people at once, except the ones in ALONE: their
+    handlers block the API's event loop while they wait for the database, and another request
+    of ours holding a write lock could then not commit (its session closes on that loop), so
+    the two would wait for each other until the database's busy timeout."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.gate = Gate()
+
+    def request(self, method: str, url: httpx.URL | str, **kwargs: object) -> httpx.Response:  # type: ignore[override]
+        alone = method.upper() == "POST" and ALONE.match(httpx.URL(str(url)).path) is not None
+        with self.gate.exclusive() if alone else self.gate.shared():
+            return super().request(method, url, **kwargs)  # type: ignore[arg-type]
+
+
+@dataclass
+class PeriodTask:
+    """One person's work in one period (their own report, or a PPK's ratings)."""
+
+    who: str
+    periode: int
+    path: str
+    received: datetime
+    late: bool
+    act_at: datetime
+    reminded_at: datetime | None = None
+    phase: int = 0  # PPK: 0 rate the reported, 1 rate everyone, 2 done; pegawai: 0 / 2 done
+    bulk: bool = False
+
+
+class PeriodPlayer:
+    """Simulated pegawai and PPKs through the periods, each acting in a worker thread: the
+    pegawai reports rencana aksi, realisasi and evidence (some after a reminder); the PPK opens
+    each subordinate, gives feedback per RHK, holds the mid-year dialog (a coaching session for
+    some at other times) and rates, person by person or from the list (some after a reminder)."""
+
+    def __init__(self, client: httpx.Client, rng: random.Random, schedule: list[period_rules.Period],
+                 periodisasi: str, tz: str, late_share: float, workers: int = 4) -> None:
+        self.client, self.rng, self.tz = client, rng, tz
+        self.schedule = {p.periode: p.stage for p in schedule}
+        self.periodisasi = periodisasi
+        self.late_share = late_share
+        self.own: dict[tuple[str, int], PeriodTask] = {}
+        self.ppk: dict[tuple[str, int], PeriodTask] = {}
+        self.stats: dict[int, Counter[str]] = defaultdict(Counter)
+        self.lock = threading.Lock()
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sim")
+        self.running: dict[tuple[str, str, int], Future] = {}
+        self.fed: set[tuple[int, str]] = set()  # (periode, skp_id) given feedback
+        self.talked: set[tuple[int, str]] = set()  # (periode, skp_id) with a session recorded
+        self.pdf_sent = 0
+
+    # timing ---------------------------------------------------------------------------------
+
+    def _margin(self, periode: int) -> timedelta:
+        s = self.schedule[periode]
+        return min(timedelta(seconds=15), (s.closes_at - s.opens_at) * 0.1)
+
+    def _own_at(self, t: PeriodTask) -> datetime:
+        s = self.schedule[t.periode]
+        fallback = s.closes_at - self._margin(t.periode)
+        if not t.late:
+            return t.act_at
+        if t.reminded_at is not None:  # after the reminder, and after the deadline
+            return min(max(t.reminded_at, s.due_at + timedelta(seconds=2)), fallback)
+        return fallback
+
+    def _ppk_at(self, t: PeriodTask) -> datetime:
+        s = self.schedule[t.periode]
+        if t.late:  # after the rating deadline (the reminders went out before it)
+            return min(s.approve_due_at + (s.closes_at - s.approve_due_at) * 0.4,
+                       s.closes_at - self._margin(t.periode))
+        if t.phase == 0:  # those who reported by the deadline
+            return s.due_at + (s.approve_due_at - s.due_at) * 0.3
+        return s.approve_due_at - (s.approve_due_at - s.due_at) * 0.15  # then everyone
+
+    # mail -----------------------------------------------------------------------------------
+
+    def receive(self, m: Mail, now: datetime) -> None:
+        if m.periode not in self.schedule or not m.link:
+            return
+        path = httpx.URL(m.link).path
+        key = (m.to, m.periode)
+        s = self.schedule[m.periode]
+        with self.lock:
+            if m.kind == "undangan_realisasi" and key not in self.own:
+                late = self.rng.random() < self.late_share
+                latest = max(now, s.due_at - timedelta(seconds=5))
+                act = now + (latest - now) * self.rng.random() * 0.8
+                self.own[key] = PeriodTask(m.to, m.periode, path, now, late, act)
+            elif m.kind == "pengingat_realisasi" and key in self.own:
+                t = self.own[key]
+                t.reminded_at = t.reminded_at or now
+            elif m.kind in ("undangan_penilaian_periodik", "ppk_baru") and key not in self.ppk:
+                late = self.rng.random() < self.late_share
+                self.ppk[key] = PeriodTask(m.to, m.periode, path, now, late, now,
+                                           bulk=self.rng.random() < 0.3)
+            elif m.kind == "pengingat_penilaian_periodik" and key in self.ppk:
+                t = self.ppk[key]
+                t.reminded_at = t.reminded_at or now
+
+    # acting ---------------------------------------------------------------------------------
+
+    def play(self, now: datetime) -> None:
+        for key, fut in list(self.running.items()):
+            if fut.done():
+                del self.running[key]
+                exc = fut.exception()
+                if exc is not None:
+                    with self.lock:
+                        self.stats[0][f"error {type(exc).__name__}"] += 1
+        with self.lock:
+            own = [t for t in self.own.values() if t.phase < 2]
+            ppk = [t for t in self.ppk.values() if t.phase < 2]
+        for t in own:
+            closes = self.schedule[t.periode].closes_at
+            if now >= closes:
+                t.phase = 2
+                continue
+            if now >= self._own_at(t) and ("own", t.who, t.periode) not in self.running:
+                self.running[("own", t.who, t.periode)] = self.pool.submit(self._report, t)
+        for t in ppk:
+            closes = self.schedule[t.periode].closes_at
+            if now >= closes:
+                t.phase = 2
+                continue
+            if now >= self._ppk_at(t) and ("ppk", t.who, t.periode) not in self.running:
+                self.running[("ppk", t.who, t.periode)] = self.pool.submit(self._rate, t)
+
+    def busy(self) -> int:
+        return sum(not f.done() for f in self.running.values())
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _count(self, periode: int, what: str) -> None:
+        with self.lock:
+            self.stats[periode][what] += 1
+
+    def _report(self, t: PeriodTask) -> None:
+        """The pegawai: rencana aksi, realisasi for every IKI, a note, report; then evidence."""
+        page = self.client.get(t.path)
+        if page.status_code != 200:
+            self._count(t.periode, f"halaman pegawai {page.status_code}")
+            return
+        if 'id="form-realisasi"' not in page.text or 'id="laporkan"' not in page.text:
+            t.phase = 2  # closed already
+            return
+        version = VERSION.search(page.text)
+        data = {"version": version.group(1) if version else "", "aksi": "laporkan",
+                "catatan": f"Pekerjaan periode {t.periode} berjalan sesuai rencana."}
+        for rhk in re.findall(r'name="ra_(\d+)"', page.text):
+            data[f"ra_{rhk}"] = f"Menyelesaikan tahapan {t.periode} untuk RHK {rhk}."
+        ikis = IKI_ROW.findall(page.text)
+        for iki_id, target, tag in ikis:
+            if tag == "textarea":
+                data[f"r_{iki_id}"] = "Laporan disusun lengkap dan diserahkan tepat waktu."
+            else:
+                m = re.match(r"\s*([\d.,]+)", target)
+                base = float(m.group(1).replace(".", "").replace(",", ".")) if m else 10.0
+                value = base * self.rng.uniform(0.6, 1.3)
+                data[f"r_{iki_id}"] = (str(round(value)) if self.rng.random() < 0.7
+                                       else f"{value:.1f}".replace(".", ","))
+        r = self.client.post(f"{t.path}/realisasi", data=data, follow_redirects=False)
+        if r.status_code != 303:
+            self._count(t.periode, f"laporkan {r.status_code}")
+            return
+        self._count(t.periode, "realisasi dilaporkan" + (" (terlambat)" if t.late else ""))
+        t.phase = 2
+        if not ikis:
+            return
+        iki_id = ikis[0][0]
+        if self.rng.random() < 0.6:
+            r = self.client.post(f"{t.path}/bukti", follow_redirects=False, data={
+                "iki_id": iki_id, "url": f"https://drive.contoh.go.id/bukti/{t.periode}/{iki_id}",
+                "keterangan": "Dokumen pendukung"})
+            self._count(t.periode, "bukti tautan" if r.status_code == 303
+                        else f"bukti tautan {r.status_code}")
+        if self.rng.random() < 0.15:
+            r = self.client.post(f"{t.path}/bukti", follow_redirects=False,
+                                 data={"iki_id": iki_id, "keterangan": "Laporan kegiatan"},
+                                 files={"berkas": (f"laporan-periode-{t.periode}.pdf",
+                                                   tiny_pdf(f"Laporan periode {t.periode}"),
+                                                   "application/pdf")})
+            self._count(t.periode, "bukti berkas PDF" if r.status_code == 303
+                        else f"bukti berkas {r.status_code}")
+
+    def _rate(self, t: PeriodTask) -> None:
+        """The PPK: per subordinate feedback, dialog (mid-year; coaching for some), ratings."""
+        page = self.client.get(t.path)
+        if page.status_code != 200:
+            self._count(t.periode, f"halaman PPK {page.status_code}")
+            return
+        if 'id="simpan-semua"' not in page.text:
+            t.phase = 2  # closed, or nobody left
+            return
+        everyone = t.late or t.phase >= 1
+        todo = []
+        for skp_id, row in SUB_ROW.findall(page.text):
+            pred = PREDIKAT.search(row)
+            if pred and pred.group(1).strip() not in ("", "–"):
+                continue
+            if everyone or "badge disetujui" in row:
+                todo.append(skp_id)
+        midyear = period_rules.is_midyear(t.periode, self.periodisasi)
+        bulk: dict[str, str] = {}
+        failed = False
+        for skp_id in todo:
+            ratings = self._one(t, skp_id, midyear, rate=not t.bulk)
+            if ratings is None:
+                failed = True
+            elif t.bulk:
+                bulk[f"hk_{skp_id}"], bulk[f"pk_{skp_id}"] = ratings
+        if bulk:
+            r = self.client.post(f"{t.path}/nilai", data=bulk, follow_redirects=False)
+            n = len(bulk) // 2
+            with self.lock:
+                self.stats[t.periode]["dinilai (daftar)" if r.status_code == 303
+                                      else f"nilai daftar {r.status_code}"] += n
+            failed = failed or r.status_code != 303
+        if not failed:
+            t.phase = 2 if everyone else 1
+
+    def _one(self, t: PeriodTask, skp_id: str, midyear: bool,
+             rate: bool) -> tuple[str, str] | None:
+        """Open one subordinate; feedback per RHK, a session, and the ratings (or return them
+        for the list form). None when something failed (retried on the next pass)."""
+        base = f"{t.path}/pegawai/{skp_id}"
+        page = self.client.get(base)
+        if page.status_code != 200:
+            self._count(t.periode, f"halaman bawahan {page.status_code}")
+            return None
+        version = int(VERSION.search(page.text).group(1)) if VERSION.search(page.text) else None
+        if (t.periode, skp_id) not in self.fed:
+            for rhk_id in RHK_ID.findall(page.text):
+                r = self.client.post(f"{base}/umpan-balik", follow_redirects=False, data={
+                    "rhk_id": rhk_id, "isi": "Capaian sudah baik; pertahankan dan lengkapi bukti."})
+                if r.status_code != 303:
+                    self._count(t.periode, f"umpan balik {r.status_code}")
+                    return None
+                self._count(t.periode, "umpan balik")
+                version = version + 1 if version is not None else None
+            self.fed.add((t.periode, skp_id))
+        coaching = self.rng.random() < 0.1
+        if (midyear or coaching) and (t.periode, skp_id) not in self.talked:
+            today = to_local(datetime.now(UTC), self.tz).date().isoformat()
+            jenis = "dialog" if midyear else "coaching"
+            r = self.client.post(f"{base}/dialog", follow_redirects=False, data={
+                "jenis": jenis, "tanggal": today,
+                "catatan": "Membahas capaian periode ini dan kendala di lapangan.",
+                "tindak_lanjut": "Melengkapi bukti dukung sebelum periode berikutnya."})
+            if r.status_code != 303:
+                self._count(t.periode, f"{jenis} {r.status_code}")
+                return None
+            self._count(t.periode, jenis)
+            self.talked.add((t.periode, skp_id))
+            version = version + 1 if version is not None else None
+        saran = SARAN.search(page.text)
+        roll = self.rng.random()
+        hk = saran.group(1) if saran and roll < 0.8 else self.rng.choice(RATINGS)
+        pk = RATINGS[1] if roll < 0.7 else RATINGS[0] if roll < 0.9 else RATINGS[2]
+        if not rate:
+            return hk, pk
+        r = self.client.post(f"{base}/nilai", follow_redirects=False, data={
+            "hasil_kerja": hk, "perilaku": pk, "catatan": "",
+            "version": str(version) if version is not None else ""})
+        if r.status_code != 303:
+            self._count(t.periode, f"nilai {r.status_code}")
+            return None
+        self._count(t.periode, "dinilai (per pegawai)" + (" (terlambat)" if t.late else ""))
+        return hk, pk
+
+
+# -- the run -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Mailbag:
+    """Everything the mailbox held for the cycle, by kind and period."""
+
+    kinds: Counter[str] = field(default_factory=Counter)
+    by_period: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    to: dict[tuple[str, int], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    reports: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, m: Mail) -> None:
+        self.kinds[m.kind] += 1
+        if m.kind in PERIOD_KINDS:
+            self.by_period[m.periode][m.kind] += 1
+            self.to[(m.kind, m.periode)][m.to] += 1
+            if m.kind == "laporan_periode":
+                self.reports[m.periode].append(m.text)
+
+
 def simulate(args: argparse.Namespace) -> int:
     api = ApiSettings()
     base = (args.url or api.public_url).rstrip("/")
     home = Path(api.home).resolve()
     password = (home / "admin-password.txt").read_text().strip()
-    client = httpx.Client(base_url=base, timeout=60)
+    client = GatedClient(base_url=base, timeout=60,
+                         limits=httpx.Limits(max_connections=20, max_keepalive_connections=20))
     r = client.post("/hr/login", data={"username": "admin", "password": password})
     if r.status_code >= 400:
         print(f"login HR gagal / HR login failed: {r.status_code}")
         return 1
+    periodisasi = period_rules.parse_periodisasi(args.periodisasi).value
     year = _free_year(client)
     now = datetime.now(UTC).replace(microsecond=0)
     span = timedelta(minutes=args.minutes)
     opens, due, approve, closes = (now + timedelta(seconds=15), now + span * 0.4,
                                    now + span * 0.7, now + span)
     fmt = lambda d: to_local(d, api.timezone).strftime("%Y-%m-%dT%H:%M:%S")  # noqa: E731
-    cycle = client.post("/api/v1/cycles", json={"tahun": year, "nama": f"Simulasi {year}", "planning": {
-        "opens_at": fmt(opens), "due_at": fmt(due), "approve_due_at": fmt(approve),
-        "closes_at": fmt(closes)}}).raise_for_status().json()
+    cycle = client.post("/api/v1/cycles", json={
+        "tahun": year, "nama": f"Simulasi {year}", "periodisasi": periodisasi, "planning": {
+            "opens_at": fmt(opens), "due_at": fmt(due), "approve_due_at": fmt(approve),
+            "closes_at": fmt(closes)}}).raise_for_status().json()
+    cid = cycle["id"]
+    schedule = period_rules.compressed_periods(closes, args.period_minutes, periodisasi)
+    current = {p["periode"]: p for p in client.get(f"/api/v1/cycles/{cid}/periode")
+               .raise_for_status().json()}
+    for p in schedule:
+        s = p.stage
+        client.put(f"/api/v1/cycles/{cid}/periode/{p.periode}/calendar", json={
+            "opens_at": fmt(s.opens_at), "due_at": fmt(s.due_at),
+            "approve_due_at": fmt(s.approve_due_at), "closes_at": fmt(s.closes_at),
+            "version": current[p.periode]["version"]}).raise_for_status()
     # the reminder sweep runs every minute in `make run`: one reminder a minute before the due
     # date, one a minute after; a PPK is escalated as soon as the approval date has passed
-    client.put(f"/api/v1/cycles/{cycle['id']}/reminders", json={
+    client.put(f"/api/v1/cycles/{cid}/reminders", json={
         "offsets": "-1m, 1m", "review_sla_minutes": 0}).raise_for_status()
-    client.post(f"/api/v1/cycles/{cycle['id']}/launch").raise_for_status()
-    print(f"siklus {year} diluncurkan; perencanaan {args.minutes} menit (sampai {fmt(closes)})")
-    inbox = Inbox(home / "mail")
+    client.post(f"/api/v1/cycles/{cid}/launch").raise_for_status()
+    last_close = max(p.stage.closes_at for p in schedule)
+    print(f"siklus {year} ({periodisasi}) diluncurkan; perencanaan {args.minutes:g} menit "
+          f"(sampai {fmt(closes)}), {len(schedule)} periode @ {args.period_minutes:g} menit "
+          f"(periode terakhir ditutup {fmt(last_close)})", flush=True)
+    inbox = Inbox(home / "mail", periode_of_subject=subject_resolver(periodisasi, year),
+                  cycle_id=cid)
     inbox.seen.update(mailbox.Maildir(inbox.path, create=True).keys())
-    # late people act after the +1m reminder has surely gone out; slow PPKs after escalation
+    # late people act after the +1m reminder has surely gone out (or, on a short calendar, a
+    # minute before planning closes, after the -1m one); slow PPKs after escalation
     player = Player(client, random.Random(args.seed), args.late_share, args.return_share,
-                    late_from=due + timedelta(seconds=130), slow_from=closes - timedelta(seconds=40))
-    kinds: Counter[str] = Counter()
-    while datetime.now(UTC) < closes + timedelta(seconds=90):
-        for to, kind, link in inbox.new_mail():
-            kinds[kind] += 1
-            player.receive(to, kind, link)
-        player.play(datetime.now(UTC))
-        progress = client.get(f"/api/v1/cycles/{cycle['id']}/progress").json()
-        if datetime.now(UTC) > closes and kinds["laporan_perencanaan"]:
-            break
-        time.sleep(3)
-    total = Counter()
-    for row in progress:
+                    late_from=min(due + timedelta(seconds=130), closes - timedelta(seconds=60)),
+                    slow_from=closes - timedelta(seconds=40))
+    player.cycle_id = cid
+    periods = PeriodPlayer(client, random.Random(args.seed + 1), schedule, periodisasi,
+                           api.timezone, args.late_share)
+    bag = Mailbag()
+    planning_progress: list[dict] = []
+    period_offsets = False
+    deadline = last_close + timedelta(seconds=240)
+    try:
+        while datetime.now(UTC) < deadline:
+            at = datetime.now(UTC)
+            for m in inbox.messages():
+                bag.add(m)
+                if m.periode == 0 and m.kind not in PERIOD_KINDS:
+                    player.receive(m.to, m.kind, m.link)
+                else:
+                    periods.receive(m, at)
+            if at < closes + timedelta(seconds=5):
+                player.play(at)
+            if bag.kinds["laporan_perencanaan"] and not planning_progress:
+                planning_progress = client.get(f"/api/v1/cycles/{cid}/progress").json()
+            if not period_offsets and at >= closes:
+                period_offsets = _period_reminders(client, cid)
+            periods.play(datetime.now(UTC))
+            if at > last_close and all(bag.reports.get(p.periode) for p in schedule):
+                time.sleep(20)  # the last messages queued at closing
+                for m in inbox.messages():
+                    bag.add(m)
+                break
+            time.sleep(2)
+    finally:
+        periods.close()
+    if not planning_progress:
+        planning_progress = client.get(f"/api/v1/cycles/{cid}/progress").json()
+    people = client.get("/api/v1/pegawai", params={"limit": 5000}).raise_for_status().json()
+    period_rows = client.get(f"/api/v1/cycles/{cid}/periode").raise_for_status().json()
+    return report(planning_progress, player, periods, bag, people, period_rows, schedule)
+
+
+def _period_reminders(client: httpx.Client, cid: int) -> bool:
+    """Once planning has closed: reminder offsets that fit a compressed period. A period's own
+    report is due 40% into it, so a reminder before that date would come before the task
+    exists: one at the due date (for the pegawai), one a minute before it (for the PPK, whose
+    date is later). Returns whether the change was made."""
+    state = client.get(f"/api/v1/cycles/{cid}")
+    if state.status_code != 200 or not state.json()["perencanaan"]["closed_at"]:
+        return False
+    client.put(f"/api/v1/cycles/{cid}/reminders", json={
+        "offsets": "-1m, 0m", "review_sla_minutes": 0}).raise_for_status()
+    return True
+
+
+def report(planning: list[dict], player: Player, periods: PeriodPlayer, bag: Mailbag,
+           people: list[dict], period_rows: list[dict], schedule: list[period_rules.Period]) -> int:
+    """Print the summary; check the mailbox and the counts. 0 when every check passed."""
+    total: Counter[str] = Counter()
+    for row in planning:
         total.update({k: v for k, v in row.items() if isinstance(v, int) and k != "unit_id"})
-    print("\nRingkasan / summary")
+    print("\nRingkasan perencanaan / planning summary")
     print(f"  SKP: {dict(total)}")
     print(f"  tindakan / actions: {dict(player.stats)}")
     print(f"  menunggu RHK atasan dulu / waited for the superior's RHK: {len(player.waited)} orang")
-    print(f"  email di Maildir per jenis / emails by kind: {dict(kinds)}")
-    ok = total["total"] and kinds["undangan_skp"] == total["total"] and \
-        total["disetujui"] == total["total"]
-    return 0 if ok else 1
+    planning_kinds = {k: v for k, v in bag.kinds.items() if k not in PERIOD_KINDS}
+    print(f"  email per jenis / emails by kind: {planning_kinds}")
+    checks: list[tuple[str, bool]] = [
+        ("perencanaan: setiap pegawai diundang / everyone invited",
+         bool(total["total"]) and bag.kinds["undangan_skp"] == total["total"]),
+        ("perencanaan: semua SKP disetujui / every SKP approved",
+         bool(total["total"]) and total["disetujui"] == total["total"])]
+
+    by_email = {p["email"].lower(): p for p in people}
+    by_id = {p["id"]: p for p in people}
+    rows = {r["periode"]: r for r in period_rows}
+    print("\nRingkasan per periode / summary per period")
+    for p in schedule:
+        k, s = p.periode, p.stage
+        row = rows.get(k, {})
+        label = row.get("label", str(k))
+        totals = row.get("totals") or {}
+        invited = bag.to[("undangan_realisasi", k)]
+        ppk_invited = bag.to[("undangan_penilaian_periodik", k)]
+        participants = set(invited)
+        with_ppk = {e for e in participants if by_email.get(e, {}).get("atasan_id") is not None}
+        tops = participants - with_ppk
+        expected_ppk = {by_id[by_email[e]["atasan_id"]]["email"].lower() for e in with_ppk
+                        if by_email[e]["atasan_id"] in by_id}
+        rated = set(bag.to[("penilaian_periodik_diberikan", k)])
+        late_own = [t for t in periods.own.values() if t.periode == k and t.late]
+        late_ppk = [t for t in periods.ppk.values() if t.periode == k and t.late]
+        reminded_own = set(bag.to[("pengingat_realisasi", k)])
+        reminded_ppk = set(bag.to[("pengingat_penilaian_periodik", k)])
+        missing_nips = {nip for text in bag.reports.get(k, [])
+                        for nip in re.findall(r"^- (\d{18}) ", text, re.M)}
+        top_nips = {by_email[e]["nip"] for e in tops}
+        mid = " (tengah tahun / mid-year)" if row.get("tengah_tahun") else ""
+        print(f"  Periode {k} {label}{mid}: peserta {totals.get('peserta')}, realisasi "
+              f"dilaporkan {totals.get('dilaporkan')}, dinilai {totals.get('dinilai')}, belum "
+              f"dinilai {totals.get('belum_dinilai')} (tanpa PPK / no PPK: {len(tops)})")
+        print(f"    email: {dict(sorted(bag.by_period.get(k, Counter()).items()))}")
+        print(f"    tindakan / actions: {dict(sorted(periods.stats.get(k, Counter()).items()))}")
+        print(f"    terlambat / late: {len(late_own)} pegawai ({len(reminded_own)} diingatkan), "
+              f"{len(late_ppk)} PPK ({len(reminded_ppk)} PPK diingatkan)")
+        # a reminder is queued by the minute sweep; it is certain only when a whole minute
+        # lies between the date it is due and the period's close
+        own_window = s.closes_at - s.due_at >= timedelta(seconds=65)
+        ppk_window = (s.approve_due_at - timedelta(minutes=1) >= s.opens_at + timedelta(seconds=12)
+                      or s.closes_at - s.approve_due_at >= timedelta(seconds=65))
+        checks += [
+            (f"P{k}: satu undangan_realisasi per peserta / one invitation per participant",
+             bool(invited) and all(n == 1 for n in invited.values())
+             and len(invited) == totals.get("peserta")),
+            (f"P{k}: satu undangan_penilaian_periodik per PPK / one per PPK",
+             bool(ppk_invited) and all(n == 1 for n in ppk_invited.values())
+             and set(ppk_invited) == expected_ppk),
+            (f"P{k}: laporan_periode ada / period report arrived", bool(bag.reports.get(k))),
+            (f"P{k}: semua pegawai ber-PPK dinilai / everyone with a PPK rated",
+             totals.get("dinilai") == len(with_ppk) and with_ppk <= rated
+             and missing_nips <= top_nips),
+        ]
+        if late_own and own_window:
+            checks.append((f"P{k}: pengingat realisasi untuk yang terlambat / reminders for the "
+                           "late pegawai", bool(reminded_own)))
+        elif late_own:
+            print(f"    (periode terlalu singkat untuk menjamin pengingat realisasi / too short "
+                  f"to be sure of a realisasi reminder: {len(reminded_own)} terkirim)")
+        if late_ppk and ppk_window:
+            checks.append((f"P{k}: pengingat penilaian untuk PPK / rating reminders to PPKs",
+                           bool(reminded_ppk)))
+        elif late_ppk:
+            print(f"    (periode terlalu singkat untuk menjamin pengingat penilaian / too short "
+                  f"to be sure of a rating reminder: {len(reminded_ppk)} terkirim)")
+        if tops:
+            names = ", ".join(sorted(by_email[e]["nama"] for e in tops))
+            print(f"    tanpa PPK, tanpa predikat periodik (sesuai harapan) / no PPK, no "
+                  f"periodic predikat (expected): {names}")
+    errors = periods.stats.get(0)
+    if errors:
+        print(f"  kesalahan / errors: {dict(errors)}")
+    print(f"  email per jenis (semua periode) / emails by kind, all periods: "
+          f"{ {k: v for k, v in bag.kinds.items() if k in PERIOD_KINDS} }")
+    print("\nPemeriksaan / checks")
+    for name, ok in checks:
+        print(f"  [{'OK' if ok else 'GAGAL'}] {name}")
+    failed = [name for name, ok in checks if not ok]
+    print(f"\n{'SEMUA LULUS / all passed' if not failed else f'{len(failed)} GAGAL / failed'}")
+    return 0 if not failed else 1
 
 
 def _free_year(client: httpx.Client) -> int:
