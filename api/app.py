@@ -13,6 +13,7 @@ from api.routes import (
     dev,
     health,
     hr_api,
+    hr_exports,
     hr_kompetensi,
     hr_pages,
     hr_penilaian,
@@ -52,7 +53,7 @@ def create_app(rt: Runtime, launcher: Launcher | None = None) -> FastAPI:
                        same_site="lax", https_only=rt.api.public_url.startswith("https"),
                        max_age=12 * 3600)
     for module in (health, hr_api, hr_pages, tasks, monitoring, umpan_balik, kompetensi,
-                   hr_kompetensi, skm, hr_skm, penilaian, hr_penilaian):
+                   hr_kompetensi, skm, hr_skm, penilaian, hr_penilaian, hr_exports):
         app.include_router(module.router)
     app.include_router(hr_penilaian.api)
     if rt.api.dev:
