@@ -18,6 +18,8 @@ from api.routes import (
     hr_pages,
     hr_penilaian,
     hr_skm,
+    hr_tindak_lanjut,
+    keberatan,
     kompetensi,
     monitoring,
     penilaian,
@@ -53,7 +55,8 @@ def create_app(rt: Runtime, launcher: Launcher | None = None) -> FastAPI:
                        same_site="lax", https_only=rt.api.public_url.startswith("https"),
                        max_age=12 * 3600)
     for module in (health, hr_api, hr_pages, tasks, monitoring, umpan_balik, kompetensi,
-                   hr_kompetensi, skm, hr_skm, penilaian, hr_penilaian, hr_exports):
+                   hr_kompetensi, skm, hr_skm, penilaian, hr_penilaian, hr_exports, keberatan,
+                   hr_tindak_lanjut):
         app.include_router(module.router)
     app.include_router(hr_penilaian.api)
     if rt.api.dev:
