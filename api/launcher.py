@@ -51,6 +51,7 @@ class PrefectLauncher:
             FlowRunFilterStateType,
         )
         from prefect.client.schemas.objects import StateType
+        from prefect.client.schemas.sorting import FlowRunSort
         from prefect.flow_runs import aresume_flow_run
         from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -61,7 +62,7 @@ class PrefectLauncher:
                     runs = await client.read_flow_runs(flow_run_filter=FlowRunFilter(
                         name=FlowRunFilterName(any_=[f"keputusan-publikasi-siklus-{cycle_id}"]),
                         state=FlowRunFilterState(type=FlowRunFilterStateType(
-                            any_=[StateType.PAUSED]))))
+                            any_=[StateType.PAUSED]))), limit=5, sort=FlowRunSort.ID_DESC)
                 if not runs:
                     return False
                 await aresume_flow_run(runs[0].id, run_input={"publish": True, "by": by})

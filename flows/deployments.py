@@ -10,6 +10,7 @@ ORCHESTRATOR = "orkestrator-siklus/kinerja"
 
 
 def local_deployments(prefect: PrefectSettings, api: ApiSettings) -> list:  # type: ignore[type-arg]
+    from flows.keberatan import close_appeals_flow
     from flows.monitoring import close_period, open_period
     from flows.orchestrator import cycle_orchestrator
     from flows.outbox import dispatch_outbox
@@ -28,6 +29,7 @@ def local_deployments(prefect: PrefectSettings, api: ApiSettings) -> list:  # ty
         open_annual.to_deployment(name="kinerja", tags=["kinerja"]),
         close_annual.to_deployment(name="kinerja", tags=["kinerja"]),
         publication_decision.to_deployment(name="kinerja", tags=["kinerja"]),
+        close_appeals_flow.to_deployment(name="kinerja", tags=["kinerja"]),
         close_feedback.to_deployment(name="kinerja", tags=["kinerja"]),
         send_reminders.to_deployment(name="kinerja", tags=["kinerja"], schedules=[
             _cron(prefect.reminder_cron, api.timezone)]),

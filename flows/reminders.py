@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from flows.common import chunks, now_of, runtime
 from models.db import session_scope
-from models.repo import penilaian, planning, umpan_balik
+from models.repo import keberatan, penilaian, planning, umpan_balik
 from models.repo.cycles import get_cycle, get_stage
 from models.repo.monitoring import open_stages
 from models.repo.people import active_pegawai_ids
@@ -18,8 +18,9 @@ from models.tables import Cycle, CycleStage, Skp
 
 @flow(name="kirim-pengingat", flow_run_name="kirim-pengingat")
 def send_reminders(now: str | None = None) -> dict[str, int]:
-    """For every launched cycle with a stage open (planning, monitoring periods): queue the
-    reminders and escalations that are due."""
+    """For every launched cycle with a stage open (planning, monitoring periods, 360, annual
+    rating) or follow-up still running (keberatan, coaching): queue the reminders and
+    escalations that are due."""
     rt = runtime()
     at = now_of(rt, now)
     totals = {"reminders": 0, "escalations": 0, "late_joiners": 0}
@@ -29,6 +30,8 @@ def send_reminders(now: str | None = None) -> dict[str, int]:
             CycleStage, CycleStage.cycle_id == Cycle.id).where(
             Cycle.status == CycleStatus.LAUNCHED, CycleStage.opened_at.is_not(None),
             CycleStage.closed_at.is_(None)).distinct().order_by(Cycle.id)).scalars())
+        # undecided keberatan and open coaching plans outlive every stage
+        cycle_ids = sorted(set(cycle_ids) | set(keberatan.cycles_with_follow_up(session=s)))
     failed = []
     for cycle_id in cycle_ids:  # one broken cycle must not stop the others' reminders
         try:
@@ -49,6 +52,8 @@ def send_reminders(now: str | None = None) -> dict[str, int]:
                 annual = penilaian.get_stage(session=s, cycle_id=cycle_id)
                 results.append(SweepResult(penilaian.sweep(
                     session=s, cycle=cycle, stage=annual, now=at, mail=rt.mail), 0))
+                follow_up = keberatan.sweep(session=s, cycle=cycle, now=at, mail=rt.mail)
+                results.append(SweepResult(follow_up.reminders, follow_up.escalations))
             totals["reminders"] += sum(r.reminders for r in results)
             totals["escalations"] += sum(r.escalations for r in results)
         except Exception:  # noqa: BLE001 - logged, and the run fails at the end
