@@ -14,7 +14,7 @@ from api.deps import CurrentHrApi, CurrentHrPage, RuntimeDep, SessionDep, lang_o
 from api.pages import render
 from models.repo import penilaian as repo
 from models.repo.cycles import get_cycle
-from models.rules.enums import OrgGrade
+from models.rules.enums import OrgGrade, Rating
 from models.rules.errors import RuleError
 
 router = APIRouter(prefix="/hr/cycles/{cycle_id}/penilaian", include_in_schema=False)
@@ -48,7 +48,8 @@ def _page(request: Request, rt, session: Session, user, cycle_id: int,  # type: 
                   grades=[g.value for g in OrgGrade], error=error,
                   notice=(pair[lang_of(request) == "en"] if pair else None),
                   stage=repo.get_stage(session=session, cycle_id=cycle_id),
-                  scored=repo.calibrating(session, cycle_id))
+                  scored=repo.calibrating(session, cycle_id), ratings=[r.value for r in Rating],
+                  no_ppk=repo.without_ppk(session=session, cycle_id=cycle_id))
 
 
 def _act(request: Request, rt, session: Session, user, cycle_id: int, action,  # type: ignore[no-untyped-def]
@@ -98,6 +99,17 @@ def _score(rt, session: Session, cycle_id: int) -> None:  # type: ignore[no-unty
     repo.final_scoring(session=session, cycle=get_cycle(session=session, cycle_id=cycle_id),
                        now=rt.clock.now(), mail=rt.mail,
                        console_link=f"{rt.api.public_url}/hr/cycles/{cycle_id}/penilaian")
+
+
+@router.post("/tanpa-ppk/{skp_id}")
+def rate_without_ppk(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+                     cycle_id: int, skp_id: int, hasil_kerja: Text = "", perilaku: Text = "",
+                     catatan: Text = "", alasan: Text = "") -> Response:
+    """HR records the ratings of someone with no superior in the system, on the PPK's behalf."""
+    return _act(request, rt, session, user, cycle_id, lambda: repo.rate_by_hr(
+        session=session, cycle_id=cycle_id, skp_id=skp_id, hasil_kerja=hasil_kerja,
+        perilaku=perilaku, catatan=catatan, alasan=alasan, actor=f"hr:{user.username}",
+        now=rt.clock.now()), "nilai")
 
 
 @router.post("/skor")

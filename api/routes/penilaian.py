@@ -92,7 +92,8 @@ def annual_rate(request: Request, link: TaskLinkDep, session: SessionDep, rt: Ru
     view = _view(link, session, skp_id)
     try:
         repo.rate(session=session, view=view, hasil_kerja=hasil_kerja, perilaku=perilaku,
-                  catatan=catatan, alasan=alasan, ppk=link.person, now=rt.clock.now(),
+                  catatan=catatan, alasan=alasan, rater_id=link.person.id,
+                  actor=f"pegawai:{link.person.id}", now=rt.clock.now(),
                   expected_version=version)
     except RuleError as exc:
         from api.app import status_of

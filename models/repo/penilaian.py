@@ -245,7 +245,8 @@ def _snapshot(rec: PenilaianTahunan) -> dict[str, object]:
 
 
 def rate(*, session: Session, view: AnnualView, hasil_kerja: str, perilaku: str, catatan: str,
-         alasan: str, ppk: Pegawai, now: datetime, expected_version: int | None = None) -> None:
+         alasan: str, rater_id: int | None, actor: str, now: datetime,
+         expected_version: int | None = None) -> None:
     """The PPK's annual ratings. A unit head's hasil kerja is the unit's grade and cannot be
     set here. During calibration (after the final scoring) a change needs a written reason;
     once published only a keberatan changes it. Every change is kept."""
@@ -279,17 +280,18 @@ def rate(*, session: Session, view: AnnualView, hasil_kerja: str, perilaku: str,
     bump_version(session, rec, _stale(rec))
     rec.hasil_kerja, rec.perilaku, rec.catatan = hk, pk, note
     rec.predikat = scoring.predikat(hk, pk) if hk is not None else None
-    rec.dinilai_at, rec.dinilai_oleh_id = now, ppk.id
+    rec.dinilai_at, rec.dinilai_oleh_id = now, rater_id
     rec.status = "dinilai" if rec.predikat else "draf"
     session.add(rec)
     if before != _snapshot(rec):
-        session.add(PerubahanNilai(skp_id=rec.skp_id, at=now, oleh=f"pegawai:{ppk.id}",
+        session.add(PerubahanNilai(skp_id=rec.skp_id, at=now, oleh=actor,
                                    jenis="kalibrasi" if in_calibration else "ppk",
                                    sebelum=before, sesudah=_snapshot(rec), alasan=reason))
-    if _unrated_by_ppk(session, view.cycle.id, [ppk.id]).get(ppk.id, 0) == 0:
+    if rater_id is not None and _unrated_by_ppk(session, view.cycle.id, [rater_id]).get(
+            rater_id, 0) == 0:
         session.execute(Task.__table__.update().where(
             Task.cycle_id == view.cycle.id, Task.kind == TaskKind.NILAI_TAHUNAN,
-            Task.pegawai_id == ppk.id, Task.status == TaskStatus.OPEN)
+            Task.pegawai_id == rater_id, Task.status == TaskStatus.OPEN)
             .values(status=TaskStatus.DONE, done_at=now, next_reminder_at=None))
 
 
@@ -530,3 +532,26 @@ def close(*, session: Session, cycle: Cycle, stage: CycleStage, now: datetime, c
                          mail=mail)
 
 
+
+
+def without_ppk(*, session: Session, cycle_id: int) -> list[SubordinateRow]:
+    """Annual records of people with no superior in the system (the Sekda, whose PPK is the
+    regional head): HR records the ratings on the PPK's behalf."""
+    rows = session.execute(select(Pegawai, Skp, PenilaianTahunan).join(
+        Skp, Skp.pegawai_id == Pegawai.id).join(PenilaianTahunan,
+                                                 PenilaianTahunan.skp_id == Skp.id).where(
+        Skp.cycle_id == cycle_id, Pegawai.atasan_id.is_(None), Pegawai.active)
+        .order_by(Pegawai.nama))
+    return [SubordinateRow(p, s, r) for p, s, r in rows]
+
+
+def rate_by_hr(*, session: Session, cycle_id: int, skp_id: int, hasil_kerja: str, perilaku: str,
+               catatan: str, alasan: str, actor: str, now: datetime) -> None:
+    """HR records the ratings of someone with no PPK in the system (kept like any change)."""
+    row = next((r for r in without_ppk(session=session, cycle_id=cycle_id) if r.skp.id == skp_id),
+               None)
+    if row is None:
+        raise InvalidInput("Penilaian ini bukan milik pegawai tanpa PPK di sistem; PPK-nya yang "
+                           "menilai.", "This person has a PPK in the system, who rates them.")
+    rate(session=session, view=load_annual(session=session, skp=row.skp), hasil_kerja=hasil_kerja,
+         perilaku=perilaku, catatan=catatan, alasan=alasan, rater_id=None, actor=actor, now=now)

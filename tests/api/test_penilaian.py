@@ -84,9 +84,13 @@ def test_unit_head_curve_calibration_and_override(env: AppEnv) -> None:
     for link, key in ((kasi, "staf1"), (kasi, "staf2"), (kabid, "kasi"), (kadis, "kabid")):
         assert env.client.post(f"{link}/tahunan/{case.skp[key]}", data=good,
                                follow_redirects=False).status_code == 303
-    with session_scope(env.rt.engine) as s:  # the top has no PPK in the system: set directly
-        rec = penilaian.record_of(session=s, skp_id=case.skp["kadis"])
-        rec.perilaku, rec.predikat, rec.status = "Sesuai Ekspektasi", "Baik", "dinilai"
+    # the top has no PPK in the system: HR records the rating on the PPK's behalf
+    r = env.client.post(f"/hr/cycles/{case.cycle_id}/penilaian/tanpa-ppk/{case.skp['kabid']}",
+                        data=good)
+    assert r.status_code == 422  # kabid has a PPK: refused
+    r = env.client.post(f"/hr/cycles/{case.cycle_id}/penilaian/tanpa-ppk/{case.skp['kadis']}",
+                        data={"perilaku": "Sesuai Ekspektasi"}, follow_redirects=False)
+    assert r.status_code == 303 and _rec(env, case.skp["kadis"]).predikat == "Baik"
     r = env.client.post(f"/hr/cycles/{case.cycle_id}/penilaian/skor", follow_redirects=False)
     assert r.status_code == 303
     page = env.client.get(f"/hr/cycles/{case.cycle_id}/penilaian")
