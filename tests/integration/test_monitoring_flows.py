@@ -98,12 +98,17 @@ def test_the_orchestrator_runs_every_period_of_a_compressed_year(setup) -> None:
         at = nxt
     with session_scope(rt.engine) as s:
         stages = s.execute(select(CycleStage).where(CycleStage.code != "perencanaan")).scalars().all()
-        assert len(stages) == 4 + 1 and all(st.opened_at and st.closed_at for st in stages)
-    assert _count(rt.engine, StageReport) == 4 + 1  # each period and the 360 stage
+        # the four periods, the 360 stage and the annual rating (its final scoring ran; the
+        # publication waits for HR, so no keberatan window exists yet)
+        assert len(stages) == 4 + 1 + 1 and all(st.opened_at and st.closed_at for st in stages)
+    assert _count(rt.engine, StageReport) == 4 + 1 + 1
     kinds = _kinds(rt.engine)
     assert kinds["undangan_realisasi"] == 4 * 5 and kinds["laporan_periode"] == 4
     assert kinds["undangan_umpan_balik"] == 5 and kinds["laporan_360"] == 1
-    assert _count(rt.engine, Task, Task.status == "open") == 0
+    assert kinds["undangan_penilaian_tahunan"] == 3 and kinds["laporan_penilaian"] == 1
+    # only the PPKs' annual tasks stay open (without reminders): calibration uses their links
+    assert _count(rt.engine, Task, Task.status == "open", Task.kind != "nilai_tahunan") == 0
+    assert _count(rt.engine, Task, Task.status == "open", Task.next_reminder_at.is_not(None)) == 0
 
 
 def test_the_360_stage_flows_run_twice_do_nothing_twice(setup) -> None:  # type: ignore[no-untyped-def]
