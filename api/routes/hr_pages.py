@@ -202,6 +202,16 @@ def feedback_calendar(request: Request, rt: RuntimeDep, session: SessionDep, use
         version=version), code=StageCode.UMPAN_BALIK)
 
 
+@router.post("/cycles/{cycle_id}/penilaian/calendar")
+def annual_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+                    cycle_id: int, opens_at: Annotated[str, Form()], due_at: Annotated[str, Form()],
+                    approve_due_at: Annotated[str, Form()], closes_at: Annotated[str, Form()],
+                    version: Annotated[int, Form()]) -> Response:
+    return _save_calendar(request, rt, session, user, cycle_id, dict(
+        opens_at=opens_at, due_at=due_at, approve_due_at=approve_due_at, closes_at=closes_at,
+        version=version), code=StageCode.PENILAIAN)
+
+
 @router.post("/cycles/{cycle_id}/umpan-balik/pengaturan")
 async def feedback_settings(request: Request, rt: RuntimeDep, session: SessionDep,
                             user: CurrentHrPage, cycle_id: int) -> Response:

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from api.deps import CurrentHrApi, CurrentHrPage, RuntimeDep, SessionDep, lang_of
 from api.pages import render
+from api.services import CalendarIn, stage_summary
 from models.repo import penilaian as repo
 from models.repo.cycles import get_cycle
 from models.rules.enums import OrgGrade, Rating
@@ -48,6 +49,8 @@ def _page(request: Request, rt, session: Session, user, cycle_id: int,  # type: 
                   grades=[g.value for g in OrgGrade], error=error,
                   notice=(pair[lang_of(request) == "en"] if pair else None),
                   stage=repo.get_stage(session=session, cycle_id=cycle_id),
+                  dates=stage_summary(repo.get_stage(session=session, cycle_id=cycle_id),
+                                      cycle.timezone),
                   scored=repo.calibrating(session, cycle_id), ratings=[r.value for r in Rating],
                   no_ppk=repo.without_ppk(session=session, cycle_id=cycle_id))
 
@@ -166,6 +169,19 @@ class GradeIn(BaseModel):
 
 class ReasonIn(BaseModel):
     alasan: str
+
+
+@api.put("/calendar")
+def api_calendar(cycle_id: int, data: CalendarIn, rt: RuntimeDep, session: SessionDep,
+                 user: CurrentHrApi) -> dict[str, object]:
+    """The annual rating stage's dates (opens, realisasi complete, PPK ratings due, closes)."""
+    from api import services
+    from models.rules.enums import StageCode
+
+    stage = services.set_calendar(rt, session, cycle_id, data, f"hr:{user.username}",
+                                  StageCode.PENILAIAN)
+    session.flush()
+    return services.stage_summary(stage, get_cycle(session=session, cycle_id=cycle_id).timezone)
 
 
 @api.get("")

@@ -125,3 +125,17 @@ def test_unit_head_curve_calibration_and_override(env: AppEnv) -> None:
     r = env.client.post(f"/hr/cycles/{case.cycle_id}/penilaian/unit/{unit_id}/override",
                         data={"alasan": "Unit kecil; pola wajar"}, follow_redirects=False)
     assert r.status_code == 303
+
+
+def test_hr_moves_the_annual_rating_dates(env: AppEnv) -> None:
+    from tests.api.test_hr_periods import _token
+
+    case = approved_cycle(env.rt, open_first=False)
+    body = {"opens_at": "2028-01-03T08:00", "due_at": "2028-01-11T16:00",
+            "approve_due_at": "2028-01-21T16:00", "closes_at": "2028-02-01T16:00"}
+    r = env.client.put(f"/api/v1/cycles/{case.cycle_id}/penilaian/calendar", json=body,
+                       headers=_token(env))
+    assert r.status_code == 200 and r.json()["closes_at"].startswith("2028-02-01T16:00")
+    r = env.client.put(f"/api/v1/cycles/{case.cycle_id}/penilaian/calendar",
+                       json=body | {"due_at": "2027-12-01T16:00"}, headers=_token(env))
+    assert r.status_code == 422
