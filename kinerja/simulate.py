@@ -489,7 +489,8 @@ class PeriodPlayer:
             self._count(t.periode, f"halaman pegawai {page.status_code}")
             return
         if 'id="form-realisasi"' not in page.text or 'id="laporkan"' not in page.text:
-            t.phase = 2  # closed already
+            t.phase = 2
+            self._count(t.periode, "ditutup sebelum melapor / closed before reporting")
             return
         version = VERSION.search(page.text)
         data = {"version": version.group(1) if version else "", "aksi": "laporkan",
