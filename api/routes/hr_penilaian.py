@@ -163,6 +163,18 @@ async def publish_page(request: Request, rt: RuntimeDep, session: SessionDep,
     return RedirectResponse(f"/hr/cycles/{cycle_id}/penilaian?ok=publikasi", 303)
 
 
+class WindowIn(BaseModel):
+    hari: float
+
+
+@router.post("/keberatan")
+def appeal_window(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+                  cycle_id: int, hari: Annotated[float, Form()]) -> Response:
+    return _act(request, rt, session, user, cycle_id, lambda: repo.set_appeal_window(
+        session=session, cycle_id=cycle_id, hari=hari, now=rt.clock.now(),
+        actor=f"hr:{user.username}"), "nilai")
+
+
 class GradeIn(BaseModel):
     grade: str
 
@@ -182,6 +194,15 @@ def api_calendar(cycle_id: int, data: CalendarIn, rt: RuntimeDep, session: Sessi
                                   StageCode.PENILAIAN)
     session.flush()
     return services.stage_summary(stage, get_cycle(session=session, cycle_id=cycle_id).timezone)
+
+
+@api.put("/keberatan")
+def api_window(cycle_id: int, data: WindowIn, rt: RuntimeDep, session: SessionDep,
+               user: CurrentHrApi) -> dict[str, object]:
+    """The appeal window after publication, in days (default 14)."""
+    cycle = repo.set_appeal_window(session=session, cycle_id=cycle_id, hari=data.hari,
+                                   now=rt.clock.now(), actor=f"hr:{user.username}")
+    return {"id": cycle.id, "keberatan_hari": cycle.keberatan_hari}
 
 
 @api.get("")

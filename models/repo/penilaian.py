@@ -555,3 +555,26 @@ def rate_by_hr(*, session: Session, cycle_id: int, skp_id: int, hasil_kerja: str
                            "menilai.", "This person has a PPK in the system, who rates them.")
     rate(session=session, view=load_annual(session=session, skp=row.skp), hasil_kerja=hasil_kerja,
          perilaku=perilaku, catatan=catatan, alasan=alasan, rater_id=None, actor=actor, now=now)
+
+
+def set_appeal_window(*, session: Session, cycle_id: int, hari: float, now: datetime,
+                      actor: str) -> Cycle:
+    """How long a pegawai may file a keberatan after publication (days; fractions allowed for
+    a compressed demo); fixed once results are published."""
+    cycle = session.get(Cycle, cycle_id)
+    if not 0 < hari <= 60:
+        raise InvalidInput("Masa keberatan harus lebih dari 0 dan paling lama 60 hari.",
+                           "The appeal window must be more than 0 and at most 60 days.")
+    published = session.execute(select(PenilaianTahunan.id).where(
+        PenilaianTahunan.cycle_id == cycle_id,
+        PenilaianTahunan.dipublikasi_at.is_not(None))).first()
+    if published:
+        raise InvalidTransition("keberatan", "published", "window",
+                                "Hasil sudah dipublikasikan; masa keberatan tidak dapat diubah.",
+                                "Results are published; the appeal window can no longer change.")
+    before = cycle.keberatan_hari
+    cycle.keberatan_hari = hari
+    session.add(cycle)
+    record(session=session, now=now, actor=actor, action="keberatan.masa", entity="cycle",
+           entity_id=cycle_id, before={"hari": before}, after={"hari": hari})
+    return cycle

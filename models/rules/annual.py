@@ -23,7 +23,7 @@ def compressed_stage(start: datetime, minutes: int) -> StageDates:
                       start + 10 * step)
 
 
-def keberatan_due(published_at: datetime, days: int) -> datetime:
+def keberatan_due(published_at: datetime, days: float) -> datetime:
     """The last moment a keberatan can be filed."""
     return published_at + timedelta(days=days)
 

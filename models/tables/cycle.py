@@ -23,7 +23,7 @@ class Cycle(SQLModel, table=True):
     #: monitoring periods: triwulanan (quarterly, the default) or bulanan (monthly)
     periodisasi: Periodisasi = Field(default=Periodisasi.TRIWULANAN, sa_type=AutoString(length=20))
     #: days a pegawai has to file a keberatan after the predikat is published
-    keberatan_hari: int = 14
+    keberatan_hari: float = 14.0
     launched_at: datetime | None = None
     launch_flow_run_id: str | None = None
     created_at: datetime

@@ -139,3 +139,13 @@ def test_hr_moves_the_annual_rating_dates(env: AppEnv) -> None:
     r = env.client.put(f"/api/v1/cycles/{case.cycle_id}/penilaian/calendar",
                        json=body | {"due_at": "2027-12-01T16:00"}, headers=_token(env))
     assert r.status_code == 422
+
+
+def test_hr_sets_the_appeal_window_until_publication(env: AppEnv) -> None:
+    from tests.api.test_hr_periods import _token
+
+    case = approved_cycle(env.rt, open_first=False)
+    url = f"/api/v1/cycles/{case.cycle_id}/penilaian/keberatan"
+    assert env.client.put(url, json={"hari": 0}, headers=_token(env)).status_code == 422
+    r = env.client.put(url, json={"hari": 21}, headers=_token(env))
+    assert r.status_code == 200 and r.json()["keberatan_hari"] == 21

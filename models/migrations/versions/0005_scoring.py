@@ -151,7 +151,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_perubahannilai_skp_id'), ['skp_id'], unique=False)
 
     with op.batch_alter_table('cycle', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('keberatan_hari', sa.Integer(), nullable=False,
+        batch_op.add_column(sa.Column('keberatan_hari', sa.Float(), nullable=False,
                                       server_default='14'))
     # cycles made before this revision get their annual rating stage (January after the year)
     _add_annual_stages()
