@@ -76,6 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     p_sim.add_argument("--return-share", type=float, default=0.2)
     p_sim.add_argument("--late-share", type=float, default=0.1)
     p_sim.add_argument("--seed", type=int, default=1)
+    p_sim.add_argument("--feedback-minutes", type=float, default=4.0,
+                       help="the 360 stage (and the competency self-assessment), from the second "
+                       "period's opening")
+    p_sim.add_argument("--survey-respondents", type=int, default=300,
+                       help="answers to the public survey (SKM); 0: no survey")
     sub.add_parser("serve-flows", help="serve the Prefect deployments in this process")
     p_real = sub.add_parser("import-realisasi", help="import realisasi (NIP, Kode IKI, Periode, "
                             "Realisasi) from CSV or XLSX into a cycle")

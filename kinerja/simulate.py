@@ -23,8 +23,10 @@ from pathlib import Path
 import httpx
 
 from kinerja.settings import ApiSettings
+from models.rules import feedback as feedback_rules
 from models.rules import periods as period_rules
 from models.rules.calendar import to_local
+from models.rules.scoring import ikm_grade
 
 LINK = re.compile(r"https?://\S+/t/[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+")
 OPTION = re.compile(r'<option value="(\d+)">')
@@ -39,7 +41,9 @@ KIND_OF_KEY = {"invite": "undangan_skp", "remind-skp": "pengingat_skp",
                "remind-period": "pengingat_realisasi",
                "escalate-period": "eskalasi_penilaian_periodik",
                "rated": "penilaian_periodik_diberikan", "ppk-baru": "ppk_baru",
-               "revision": "skp_revisi_dibuka"}
+               "revision": "skp_revisi_dibuka",
+               # the 360 stage and the competency self-assessment
+               "remind-360": "pengingat_360", "remind-kompetensi": "pengingat_kompetensi"}
 #: keys that name their period: invite:{c}:periode{k}:..., report:{c}:periode{k}:...,
 #: escalate-period:{c}:{k}:..., rated:{skp}:{k}:{v}, ppk-baru:{c}:{k}:...
 PERIODE_IN_KEY = re.compile(r":periode(\d+)(?::|$)")
@@ -54,10 +58,30 @@ PERIOD_KINDS = ("undangan_realisasi", "pengingat_realisasi", "undangan_penilaian
                 "penilaian_periodik_diberikan", "laporan_periode", "ppk_baru")
 
 
+#: the subject of a 360 reminder to a PPK (confirm the raters), not to a rater (id, en)
+CONFIRM_REMINDER = re.compile(r"penetapan|confirmation")
+FEEDBACK_KINDS = ("undangan_umpan_balik", "tetapkan_penilai", "undangan_360", "pengingat_360",
+                  "pengingat_tetapkan_penilai", "undangan_kompetensi", "pengingat_kompetensi",
+                  "laporan_360")
+
+
 def kind_of(key: str, subject: str = "") -> str:
     """The message kind from its outbox key (and, for a period reminder, its subject)."""
     prefix = key.split(":", 1)[0]
     kind = KIND_OF_KEY.get(prefix, "")
+    fields = key.split(":")
+    stage = fields[2] if len(fields) > 2 else ""
+    if prefix == "invite" and stage == "umpan_balik":
+        return "tetapkan_penilai" if len(fields) > 3 and fields[3] == "ppk" \
+            else "undangan_umpan_balik"
+    if prefix == "invite" and stage == "360":
+        return "undangan_360"
+    if prefix == "invite" and stage == "kompetensi":
+        return "undangan_kompetensi"
+    if prefix == "report" and stage == "umpan_balik":
+        return "laporan_360"
+    if prefix == "remind-360" and CONFIRM_REMINDER.search(subject):
+        return "pengingat_tetapkan_penilai"
     in_period = PERIODE_IN_KEY.search(key) is not None
     if prefix == "invite" and in_period:
         return "undangan_penilaian_periodik" if ":ppk:" in key else "undangan_realisasi"
@@ -339,7 +363,8 @@ class _Held:
 
 #: task-link pages whose handlers are `async def` and so use the database on the server's event
 #: loop: sent alone (see GatedClient)
-ALONE = re.compile(r"^/t/[^/]+/(realisasi|bukti|nilai)$")
+ALONE = re.compile(r"^/t/[^/]+/(realisasi|bukti|nilai|penilai|formulir/\d+|kompetensi(/\d+)?"
+                   r"|bawahan/\d+/penilai)$|^/s/[^/]+$")
 
 
 class GatedClient(httpx.Client):
@@ -617,6 +642,207 @@ class PeriodPlayer:
         return hk, pk
 
 
+# -- the 360 stage, the competency self-assessment and the public survey -------------------------
+
+FORM_ACTION = re.compile(r'action="(/t/[^/"]+/formulir/\d+)"')
+RADIO = re.compile(r'name="(v\d+)" value="')
+COMMENT = re.compile(r'name="(k\d+)" maxlength=')
+KOMP_SELECT = re.compile(r'name="k_(\d+)"')
+SUB_KOMP = re.compile(r'href="(/t/[^/"]+/kompetensi/\d+)"')
+SKM_TOKEN = re.compile(r'name="token" value="([^"]+)"')
+SKM_SUM = re.compile(r'id="soal">\s*(\d+)\s*\+\s*(\d+)\s*<')
+JUDGEMENTS = ("di_bawah", "sesuai", "di_atas")
+
+
+def form_actions(page: str) -> list[str]:
+    """The 360 forms on a rater's page: each form's action path."""
+    return FORM_ACTION.findall(page)
+
+
+def form_fields(section: str) -> tuple[list[str], list[str]]:
+    """(judgement fields v0.., comment fields k0..) of one 360 form's HTML."""
+    return list(dict.fromkeys(RADIO.findall(section))), list(dict.fromkeys(COMMENT.findall(section)))
+
+
+def skm_form(page: str) -> tuple[str, int] | None:
+    """The survey form's hidden token and the answer to its sum question."""
+    token, soal = SKM_TOKEN.search(page), SKM_SUM.search(page)
+    if not token or not soal:
+        return None
+    return token.group(1), int(soal.group(1)) + int(soal.group(2))
+
+
+class FeedbackPlayer:
+    """The 360 stage and the competency self-assessment: pegawai propose a rater now and then,
+    PPKs confirm the lists, raters answer their forms (some late, some never), everyone rates
+    their own competencies (PPKs their subordinates' too). Each action runs in a worker."""
+
+    def __init__(self, client: httpx.Client, rng: random.Random, stage: object,
+                 people: list[dict], late_share: float, never_share: float) -> None:
+        self.client, self.rng, self.stage = client, rng, stage
+        self.people = people
+        self.late_share, self.never_share = late_share, never_share
+        self.todo: list[tuple[datetime, str, str, str]] = []  # (act at, what, who, path)
+        self.seen: set[tuple[str, str]] = set()
+        self.reminded: set[str] = set()
+        self.stats: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        self.pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="umpan")
+        self.futures: list[Future] = []
+        self.never: set[str] = set()
+        self.late: set[str] = set()
+
+    def _between(self, now: datetime, a: datetime, b: datetime) -> datetime:
+        a = max(a, now)
+        return a + (max(b, a) - a) * self.rng.random()
+
+    def receive(self, m: Mail, now: datetime) -> None:
+        if not m.link:
+            return
+        s, path = self.stage, httpx.URL(m.link).path
+        key = (m.kind, m.to)
+        if m.kind in ("pengingat_360", "pengingat_kompetensi"):
+            self.reminded.add(m.to)
+            return
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        if m.kind == "undangan_umpan_balik" and self.rng.random() < 0.3:
+            self.todo.append((self._between(now, now, s.due_at - timedelta(seconds=10)),
+                              "usul", m.to, path))
+        elif m.kind == "tetapkan_penilai":
+            at = s.due_at + (s.approve_due_at - s.due_at) * 0.3
+            if self.rng.random() < self.late_share:  # left to the deadline's confirmation
+                self.stats["PPK tidak menetapkan (tenggat) / left to the deadline"] += 1
+                return
+            self.todo.append((at, "tetapkan", m.to, path))
+        elif m.kind == "undangan_360":
+            roll = self.rng.random()
+            if roll < self.never_share:
+                self.never.add(m.to)
+                return
+            if roll < self.never_share + self.late_share:
+                self.late.add(m.to)
+                at = s.closes_at - (s.closes_at - s.approve_due_at) * 0.15
+            else:
+                at = self._between(now, now, s.approve_due_at + (s.closes_at - s.approve_due_at) * 0.5)
+            self.todo.append((at, "isi", m.to, path))
+        elif m.kind == "undangan_kompetensi":
+            if self.rng.random() < 0.1:
+                return  # never assesses themselves
+            self.todo.append((self._between(now, now, s.due_at), "kompetensi", m.to, path))
+
+    def play(self, now: datetime) -> None:
+        due = [t for t in self.todo if t[0] <= now]
+        self.todo = [t for t in self.todo if t[0] > now]
+        for _, what, who, path in due:
+            self.futures.append(self.pool.submit(self._act, what, who, path))
+
+    def _count(self, what: str) -> None:
+        with self.lock:
+            self.stats[what] += 1
+
+    def _act(self, what: str, who: str, path: str) -> None:
+        try:
+            getattr(self, f"_{what}")(who, path)
+        except Exception as exc:  # noqa: BLE001 - counted, the run goes on
+            self._count(f"{what} error {type(exc).__name__}")
+
+    def _usul(self, who: str, path: str) -> None:
+        me = next((p for p in self.people if p["email"].lower() == who), None)
+        if me is None:
+            return
+        peers = [p for p in self.people if p["unit_kerja"] == me["unit_kerja"] and p["id"] != me["id"]
+                 and p["id"] != me.get("atasan_id")]
+        if not peers:
+            return
+        r = self.client.post(f"{path}/penilai", data={"nip": self.rng.choice(peers)["nip"]},
+                             follow_redirects=False)
+        self._count("usul penilai" if r.status_code == 303 else f"usul penilai {r.status_code}")
+
+    def _tetapkan(self, who: str, path: str) -> None:
+        r = self.client.post(f"{path}/tetapkan-semua", follow_redirects=False)
+        self._count("tetapkan semua" if r.status_code == 303 else f"tetapkan {r.status_code}")
+
+    def _isi(self, who: str, path: str) -> None:
+        page = self.client.get(path)
+        if page.status_code != 200:
+            self._count(f"formulir halaman {page.status_code}")
+            return
+        for section in page.text.split("<form ")[1:]:
+            m = FORM_ACTION.search(section.split(">", 1)[0])
+            if not m:
+                continue
+            values, comments = form_fields(section)
+            data = {v: self.rng.choices(JUDGEMENTS, (1, 6, 3))[0] for v in values}
+            for k in comments:
+                if self.rng.random() < 0.2:
+                    data[k] = "Kerja sama dan pelayanannya patut dicontoh."
+            r = self.client.post(m.group(1), data=data, follow_redirects=False)
+            self._count(("formulir dikirim" + (" (terlambat)" if who in self.late else ""))
+                        if r.status_code == 303 else f"formulir {r.status_code}")
+
+    def _kompetensi(self, who: str, path: str) -> None:
+        if not path.endswith("/kompetensi"):
+            path += "/kompetensi"
+        page = self.client.get(path)
+        if page.status_code != 200:
+            self._count(f"kompetensi halaman {page.status_code}")
+            return
+        own = page.text.split('id="penilaian-diri"', 1)[-1].split("</form>", 1)[0]
+        data = {f"k_{k}": str(self.rng.randint(2, 5)) for k in KOMP_SELECT.findall(own)}
+        if data:
+            r = self.client.post(path, data=data, follow_redirects=False)
+            self._count("penilaian diri" if r.status_code == 303
+                        else f"penilaian diri {r.status_code}")
+        for sub in dict.fromkeys(SUB_KOMP.findall(page.text)):
+            sp = self.client.get(sub)
+            ids = KOMP_SELECT.findall(sp.text.split('id="penilaian-ppk"', 1)[-1])
+            if sp.status_code != 200 or not ids:
+                continue
+            r = self.client.post(sub, data={f"k_{k}": str(self.rng.randint(1, 5)) for k in ids},
+                                 follow_redirects=False)
+            self._count("penilaian kompetensi bawahan" if r.status_code == 303
+                        else f"kompetensi bawahan {r.status_code}")
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_survey(client: httpx.Client, unit: str, cycle_id: int, respondents: int,
+               rng: random.Random, stats: Counter[str]) -> dict:
+    """HR opens a survey for a unit; `respondents` members of the public each load the form
+    (each with their own browser, so the per-client limit is not reached), wait the minimum
+    fill time and answer 1..4 for the nine elements. Returns the survey as the API reads it."""
+    survei = client.post("/api/v1/skm", json={"unit": unit, "cycle_id": cycle_id,
+                                               "judul": "Survei Kepuasan Masyarakat (simulasi)"})
+    survei.raise_for_status()
+    sid, slug = survei.json()["id"], survei.json()["slug"]
+    batch = 60
+    for start in range(0, respondents, batch):
+        loaded = []
+        for n in range(start, min(start + batch, respondents)):
+            ua = f"Mozilla/5.0 (Simulasi; responden {n}) Gecko/20100101 Firefox/{100 + n % 30}"
+            page = client.get(f"/s/{slug}", headers={"User-Agent": ua})
+            form = skm_form(page.text) if page.status_code == 200 else None
+            if form is None:
+                stats[f"formulir survei {page.status_code}"] += 1
+                continue
+            loaded.append((ua, *form))
+        time.sleep(3.5)  # the minimum fill time
+        for ua, token, cek in loaded:
+            mood = rng.random()
+            weights = (1, 2, 6, 3) if mood < 0.8 else (3, 4, 2, 1)
+            data = {f"u{e}": str(rng.choices((1, 2, 3, 4), weights)[0]) for e in range(1, 10)}
+            data |= {"token": token, "cek": str(cek), "website": ""}
+            if rng.random() < 0.1:
+                data["komentar"] = "Antrean perlu dipercepat, petugas ramah."
+            r = client.post(f"/s/{slug}", data=data, headers={"User-Agent": ua})
+            stats["jawaban survei" if r.status_code in (200, 303) else
+                  f"jawaban survei {r.status_code}"] += 1
+    return client.get(f"/api/v1/skm/{sid}").raise_for_status().json()
+
+
 # -- the run -------------------------------------------------------------------------------------
 
 
@@ -628,9 +854,15 @@ class Mailbag:
     by_period: dict[int, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     to: dict[tuple[str, int], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     reports: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+    #: recipients per kind, for the stages without periods (360, competencies, the year's end)
+    stage_to: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    texts: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     def add(self, m: Mail) -> None:
         self.kinds[m.kind] += 1
+        if m.kind not in PERIOD_KINDS:
+            self.stage_to[m.kind][m.to] += 1
+            self.texts[m.kind].append(m.text)
         if m.kind in PERIOD_KINDS:
             self.by_period[m.periode][m.kind] += 1
             self.to[(m.kind, m.periode)][m.to] += 1
@@ -674,11 +906,37 @@ def simulate(args: argparse.Namespace) -> int:
     # date, one a minute after; a PPK is escalated as soon as the approval date has passed
     client.put(f"/api/v1/cycles/{cid}/reminders", json={
         "offsets": "-1m, 1m", "review_sla_minutes": 0}).raise_for_status()
+    # the 360 stage (and the competency self-assessment) from the second period's opening
+    fb_start = schedule[min(1, len(schedule) - 1)].stage.opens_at
+    fb = feedback_rules.compressed_stage(fb_start, args.feedback_minutes)
+    client.put(f"/api/v1/cycles/{cid}/umpan-balik/calendar", json={
+        "opens_at": fmt(fb.opens_at), "due_at": fmt(fb.due_at),
+        "approve_due_at": fmt(fb.approve_due_at), "closes_at": fmt(fb.closes_at)}
+    ).raise_for_status()
     client.post(f"/api/v1/cycles/{cid}/launch").raise_for_status()
     last_close = max(p.stage.closes_at for p in schedule)
     print(f"siklus {year} ({periodisasi}) diluncurkan; perencanaan {args.minutes:g} menit "
           f"(sampai {fmt(closes)}), {len(schedule)} periode @ {args.period_minutes:g} menit "
           f"(periode terakhir ditutup {fmt(last_close)})", flush=True)
+    print(f"umpan balik 360 / kompetensi: {fmt(fb.opens_at)} .. {fmt(fb.closes_at)} "
+          f"({args.feedback_minutes:g} menit)", flush=True)
+    people = client.get("/api/v1/pegawai", params={"limit": 5000}).raise_for_status().json()
+    feedback = FeedbackPlayer(client, random.Random(args.seed + 2), fb, people, args.late_share,
+                              never_share=0.15)
+    units = Counter(p["unit_kerja"] for p in people if p["active"])
+    survey: dict = {}
+    survey_stats: Counter[str] = Counter()
+
+    def _survey() -> None:
+        try:
+            survey.update(run_survey(client, units.most_common(1)[0][0], cid,
+                                     args.survey_respondents, random.Random(args.seed + 3),
+                                     survey_stats))
+        except Exception as exc:  # noqa: BLE001 - reported in the summary
+            survey_stats[f"error {type(exc).__name__}: {exc}"] += 1
+    survey_thread = threading.Thread(target=_survey, name="skm", daemon=True)
+    if args.survey_respondents:
+        survey_thread.start()
     inbox = Inbox(home / "mail", periode_of_subject=subject_resolver(periodisasi, year),
                   cycle_id=cid)
     inbox.seen.update(mailbox.Maildir(inbox.path, create=True).keys())
@@ -693,13 +951,15 @@ def simulate(args: argparse.Namespace) -> int:
     bag = Mailbag()
     planning_progress: list[dict] = []
     period_offsets = False
-    deadline = last_close + timedelta(seconds=240)
+    deadline = max(last_close, fb.closes_at) + timedelta(seconds=240)
     try:
         while datetime.now(UTC) < deadline:
             at = datetime.now(UTC)
             for m in inbox.messages():
                 bag.add(m)
-                if m.periode == 0 and m.kind not in PERIOD_KINDS:
+                if m.kind in FEEDBACK_KINDS:
+                    feedback.receive(m, at)
+                elif m.periode == 0 and m.kind not in PERIOD_KINDS:
                     player.receive(m.to, m.kind, m.link)
                 else:
                     periods.receive(m, at)
@@ -710,7 +970,9 @@ def simulate(args: argparse.Namespace) -> int:
             if not period_offsets and at >= closes:
                 period_offsets = _period_reminders(client, cid)
             periods.play(datetime.now(UTC))
-            if at > last_close and all(bag.reports.get(p.periode) for p in schedule):
+            feedback.play(datetime.now(UTC))
+            if at > last_close and all(bag.reports.get(p.periode) for p in schedule) and \
+                    (bag.kinds["laporan_360"] or at > fb.closes_at + timedelta(seconds=240)):
                 time.sleep(20)  # the last messages queued at closing
                 for m in inbox.messages():
                     bag.add(m)
@@ -718,11 +980,17 @@ def simulate(args: argparse.Namespace) -> int:
             time.sleep(2)
     finally:
         periods.close()
+        feedback.close()
+    survey_thread.join(timeout=300) if args.survey_respondents else None
     if not planning_progress:
         planning_progress = client.get(f"/api/v1/cycles/{cid}/progress").json()
-    people = client.get("/api/v1/pegawai", params={"limit": 5000}).raise_for_status().json()
     period_rows = client.get(f"/api/v1/cycles/{cid}/periode").raise_for_status().json()
-    return report(planning_progress, player, periods, bag, people, period_rows, schedule)
+    status = report(planning_progress, player, periods, bag, people, period_rows, schedule)
+    fb_state = client.get(f"/api/v1/cycles/{cid}/umpan-balik").raise_for_status().json()
+    komp = client.get(f"/api/v1/kompetensi/siklus/{cid}/rekomendasi").raise_for_status().json()
+    status |= report_feedback(feedback, bag, people, fb_state, komp, survey, survey_stats,
+                              args.survey_respondents)
+    return status
 
 
 def _period_reminders(client: httpx.Client, cid: int) -> bool:
@@ -827,6 +1095,65 @@ def report(planning: list[dict], player: Player, periods: PeriodPlayer, bag: Mai
     print(f"  email per jenis (semua periode) / emails by kind, all periods: "
           f"{ {k: v for k, v in bag.kinds.items() if k in PERIOD_KINDS} }")
     print("\nPemeriksaan / checks")
+    for name, ok in checks:
+        print(f"  [{'OK' if ok else 'GAGAL'}] {name}")
+    failed = [name for name, ok in checks if not ok]
+    print(f"\n{'SEMUA LULUS / all passed' if not failed else f'{len(failed)} GAGAL / failed'}")
+    return 0 if not failed else 1
+
+
+LAPORAN_360 = re.compile(r"(?:Ringkasan ditampilkan|Summary shown)[^:]*: (\d+)\s*\n- "
+                         r"(?:Ringkasan tidak ditampilkan|Summary withheld)[^:]*: (\d+)")
+
+
+def report_feedback(fb: FeedbackPlayer, bag: Mailbag, people: list[dict], state: dict,
+                    komp: dict, survey: dict, survey_stats: Counter[str], respondents: int) -> int:
+    """The 360 stage, the self-assessment and the survey: summary and checks (0: all passed)."""
+    prog = state.get("progress") or {}
+    confirmed, answered = prog.get("ditetapkan", 0), prog.get("jawaban", 0)
+    rate = f"{100 * answered / confirmed:.0f}%" if confirmed else "-"
+    laporan = [LAPORAN_360.search(t) for t in bag.texts.get("laporan_360", [])]
+    cukup, kurang = (laporan[0].groups() if laporan and laporan[0] else ("?", "?"))
+    threshold = (state.get("pengaturan") or {}).get("ambang")
+    print("\nUmpan balik 360 / 360 feedback")
+    print(f"  formulir dijawab / forms answered: {answered} dari {confirmed} ditetapkan "
+          f"({rate}); {prog.get('dinilai')} pegawai dinilai")
+    print(f"  cukup penilai / enough raters (ambang {threshold}): {cukup}; di bawah ambang / "
+          f"below the threshold: {kurang}")
+    print(f"  penilai tidak menjawab / raters who never answered: {len(fb.never)}, terlambat / "
+          f"late: {len(fb.late)}")
+    kp = komp.get("progress") or {}
+    total = kp.get("penilaian") or 0
+    print("Kompetensi / competencies")
+    print(f"  peserta {kp.get('peserta')}; penilaian diri / self-ratings {kp.get('dinilai_diri')} "
+          f"dari {total} ({100 * (kp.get('dinilai_diri') or 0) / total if total else 0:.0f}%); "
+          f"oleh PPK / by the PPK {kp.get('dinilai_ppk')}; rekomendasi pelatihan "
+          f"{kp.get('rekomendasi')}")
+    print(f"  tindakan / actions: {dict(sorted(fb.stats.items()))}")
+    print(f"  email: { {k: bag.kinds[k] for k in FEEDBACK_KINDS if bag.kinds[k]} }")
+    ikm = survey.get("ikm")
+    print("Survei kepuasan masyarakat / public survey (SKM)")
+    print(f"  unit {survey.get('unit')}: responden {survey.get('responden')}, IKM {ikm}, mutu "
+          f"{survey.get('mutu')}; {dict(survey_stats)}")
+    active = {p["email"].lower() for p in people if p["active"]}
+    invited = bag.stage_to.get("undangan_umpan_balik", Counter())
+    raters = bag.stage_to.get("undangan_360", Counter())
+    checks = [
+        ("360: setiap pegawai sekali undangan_umpan_balik / every pegawai invited once",
+         bool(invited) and all(n == 1 for n in invited.values())
+         and len(invited) == prog.get("dinilai") and set(invited) <= active),
+        ("360: setiap penilai sekali undangan_360 / every rater invited once",
+         bool(raters) and all(n == 1 for n in raters.values())),
+        ("360: laporan_360 ada / the 360 report arrived", bool(bag.kinds["laporan_360"])),
+        ("360: ada yang di bawah ambang / some below the threshold", kurang not in ("?", "0")),
+        ("kompetensi: penilaian diri ada / self-ratings recorded",
+         bool(kp.get("dinilai_diri"))),
+    ]
+    if respondents:
+        checks.append((f"SKM: {respondents} jawaban, IKM 25..100, mutu sesuai / answers, IKM "
+                       "and grade", survey.get("responden") == respondents and ikm is not None
+                       and 25 <= ikm <= 100 and survey.get("mutu") == ikm_grade(ikm)))
+    print("\nPemeriksaan 360 / SKM / checks")
     for name, ok in checks:
         print(f"  [{'OK' if ok else 'GAGAL'}] {name}")
     failed = [name for name, ok in checks if not ok]

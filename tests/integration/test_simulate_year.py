@@ -109,3 +109,41 @@ def test_the_uploaded_evidence_passes_the_checks() -> None:
     checked = check_upload("laporan-periode-2.pdf", data)
     assert checked.content_type == "application/pdf" and checked.size == len(data)
     assert data.startswith(b"%PDF-1.4") and data.rstrip().endswith(b"%%EOF")
+
+
+def test_feedback_keys_have_their_kinds() -> None:
+    from kinerja.simulate import FEEDBACK_KINDS
+
+    assert kind_of("invite:7:umpan_balik:41") == "undangan_umpan_balik"
+    assert kind_of("invite:7:umpan_balik:ppk:12") == "tetapkan_penilai"
+    assert kind_of("invite:7:360:41") == "undangan_360"
+    assert kind_of("invite:7:kompetensi:41") == "undangan_kompetensi"
+    assert kind_of("report:7:umpan_balik:bkpsdm@contoh.go.id") == "laporan_360"
+    assert kind_of("remind-kompetensi:5:1700000000:1") == "pengingat_kompetensi"
+    assert kind_of("remind-360:5:1700000000:1", "Pengingat ke-1: 3 formulir umpan balik 360 "
+                   "tahun 2028 belum Bapak/Ibu isi") == "pengingat_360"
+    assert kind_of("remind-360:5:1700000000:1", "Pengingat ke-1: penilai 360 untuk 2 pegawai "
+                   "menunggu penetapan Bapak/Ibu") == "pengingat_tetapkan_penilai"
+    assert kind_of("remind-360:5:1700000000:1", "Reminder 1: the 360 raters of 2 employees "
+                   "await your confirmation") == "pengingat_tetapkan_penilai"
+    for kind in ("undangan_umpan_balik", "undangan_360", "laporan_360"):
+        assert kind in FEEDBACK_KINDS
+    # the period keys are unchanged
+    assert kind_of("invite:7:periode2:ppk:12") == "undangan_penilaian_periodik"
+
+
+def test_the_360_form_and_the_survey_form_are_parsed() -> None:
+    from kinerja.simulate import form_actions, form_fields, skm_form
+
+    page = ('<form method="post" action="/t/abc.def/formulir/17"><table>'
+            + "".join(f'<tr><td><input type="radio" name="v{i}" value="{k}"></td>'
+                      for i in range(7) for k in ("di_bawah", "sesuai", "di_atas"))
+            + "".join(f'<td><input type="text" name="k{i}" maxlength="1000"></td>'
+                      for i in range(7)) + "</table></form>")
+    assert form_actions(page) == ["/t/abc.def/formulir/17"]
+    values, comments = form_fields(page)
+    assert values == [f"v{i}" for i in range(7)] and comments == [f"k{i}" for i in range(7)]
+    survey = ('<input type="hidden" name="token" value="tok.en-1">'
+              '<label for="cek">berapa <span id="soal">4 + 7</span>?</label>')
+    assert skm_form(survey) == ("tok.en-1", 11)
+    assert skm_form("<p>closed</p>") is None
