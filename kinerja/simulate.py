@@ -43,7 +43,8 @@ KIND_OF_KEY = {"invite": "undangan_skp", "remind-skp": "pengingat_skp",
                "rated": "penilaian_periodik_diberikan", "ppk-baru": "ppk_baru",
                "revision": "skp_revisi_dibuka",
                # the 360 stage and the competency self-assessment
-               "remind-360": "pengingat_360", "remind-kompetensi": "pengingat_kompetensi"}
+               "remind-360": "pengingat_360", "remind-kompetensi": "pengingat_kompetensi",
+               "hasil_skm": "hasil_skm"}
 #: keys that name their period: invite:{c}:periode{k}:..., report:{c}:periode{k}:...,
 #: escalate-period:{c}:{k}:..., rated:{skp}:{k}:{v}, ppk-baru:{c}:{k}:...
 PERIODE_IN_KEY = re.compile(r":periode(\d+)(?::|$)")
