@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
 from kinerja.runtime import Runtime
 from models.db import session_scope
@@ -63,3 +64,13 @@ CurrentHrApi = Annotated[HrUser, Depends(current_hr_api)]
 def lang_of(request: Request) -> str:
     lang = request.query_params.get("lang") or request.cookies.get("lang")
     return lang if lang in ("id", "en") else request.app.state.rt.api.language
+
+
+async def _form(request: Request) -> FormData:
+    """The submitted form, read asynchronously, so that the endpoint itself can be a plain
+    `def`: database work then runs in the thread pool and never blocks the event loop (an
+    async endpoint waiting on a database lock stalls every other request)."""
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(_form)]

@@ -144,15 +144,24 @@ def set_reminders(rt: Runtime, session: Session, cycle_id: int, data: RemindersI
 
 async def launch(rt: Runtime, session: Session, launcher: Launcher, cycle_id: int,
                  actor: str) -> Cycle:
-    """Start the orchestrator once; a second launch returns the first run and does nothing."""
-    cycle = cycles.get_cycle(session=session, cycle_id=cycle_id)
+    """Start the orchestrator once; a second launch returns the first run and does nothing.
+    The database work runs in the thread pool: it must never hold the event loop."""
+    from starlette.concurrency import run_in_threadpool
+
+    def check() -> Cycle:
+        cycle = cycles.get_cycle(session=session, cycle_id=cycle_id)
+        if cycle.status == CycleStatus.DRAFT:
+            stage = cycles.get_stage(session=session, cycle_id=cycle_id,
+                                     code=StageCode.PERENCANAAN)
+            calendar.ensure_launchable(cycles.stage_dates(stage), rt.clock.now())
+        return cycle
+
+    cycle = await run_in_threadpool(check)
     if cycle.status != CycleStatus.DRAFT:
         return cycle
-    stage = cycles.get_stage(session=session, cycle_id=cycle_id, code=StageCode.PERENCANAAN)
-    calendar.ensure_launchable(cycles.stage_dates(stage), rt.clock.now())
     run_id = await launcher.launch(cycle_id)
-    return cycles.mark_launched(session=session, cycle=cycle, flow_run_id=run_id,
-                                now=rt.clock.now(), actor=actor)
+    return await run_in_threadpool(lambda: cycles.mark_launched(
+        session=session, cycle=cycle, flow_run_id=run_id, now=rt.clock.now(), actor=actor))
 
 
 def _local(v: datetime | None, tz: str) -> str | None:

@@ -20,10 +20,10 @@ MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 
 @router.post("/import")
-async def import_org(file: UploadFile, rt: RuntimeDep, session: SessionDep,
+def import_org(file: UploadFile, rt: RuntimeDep, session: SessionDep,
                      user: CurrentHrApi) -> dict[str, int]:
     """Import the organisation (CSV or XLSX); all-or-nothing, 422 with every problem by row."""
-    data = await file.read(MAX_IMPORT_BYTES + 1)
+    data = file.file.read(MAX_IMPORT_BYTES + 1)
     if len(data) > MAX_IMPORT_BYTES:
         from models.rules.errors import InvalidInput
         raise InvalidInput("Berkas terlalu besar (maks. 20 MB).", "File too large (max 20 MB).")
@@ -166,13 +166,13 @@ def progress(cycle_id: int, rt: RuntimeDep, session: SessionDep,
 
 
 @router.post("/cycles/{cycle_id}/realisasi/import")
-async def import_realisasi(cycle_id: int, file: UploadFile, rt: RuntimeDep, session: SessionDep,
+def import_realisasi(cycle_id: int, file: UploadFile, rt: RuntimeDep, session: SessionDep,
                            user: CurrentHrApi) -> dict[str, int]:
     """Import realisasi from another system (CSV or XLSX: NIP, Kode IKI, Periode, Realisasi);
     all-or-nothing, 422 with every problem by row and column."""
     from models.repo.realisasi_import import import_realisasi as run_import
 
-    data = await file.read(MAX_IMPORT_BYTES + 1)
+    data = file.file.read(MAX_IMPORT_BYTES + 1)
     if len(data) > MAX_IMPORT_BYTES:
         from models.rules.errors import InvalidInput
         raise InvalidInput("Berkas terlalu besar (maks. 20 MB).", "File too large (max 20 MB).")

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from api import services
-from api.deps import CurrentHrPage, RuntimeDep, SessionDep, lang_of
+from api.deps import CurrentHrPage, FormDep, RuntimeDep, SessionDep, lang_of
 from api.pages import render
 from models.importer import ImportRejected, import_organisation
 from models.repo.cycles import list_cycles
@@ -76,9 +76,9 @@ def import_form(request: Request, user: CurrentHrPage) -> Response:
 
 
 @router.post("/import")
-async def import_upload(request: Request, rt: RuntimeDep, session: SessionDep,
+def import_upload(request: Request, rt: RuntimeDep, session: SessionDep,
                         user: CurrentHrPage, file: UploadFile) -> Response:
-    data = await file.read()
+    data = file.file.read()
     try:
         result = import_organisation(session=session, data=data, filename=file.filename or "",
                                      now=rt.clock.now(), actor=f"hr:{user.username}")
@@ -213,9 +213,8 @@ def annual_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user:
 
 
 @router.post("/cycles/{cycle_id}/umpan-balik/pengaturan")
-async def feedback_settings(request: Request, rt: RuntimeDep, session: SessionDep,
-                            user: CurrentHrPage, cycle_id: int) -> Response:
-    form = await request.form()
+def feedback_settings(request: Request, rt: RuntimeDep, session: SessionDep,
+                            user: CurrentHrPage, cycle_id: int, form: FormDep) -> Response:
     try:
         data = services.Pengaturan360In(
             ikut_ppk=form.get("ikut_ppk") == "on", ikut_diri=form.get("ikut_diri") == "on",
@@ -333,12 +332,12 @@ def realisasi_import_form(request: Request, session: SessionDep, user: CurrentHr
 
 
 @router.post("/cycles/{cycle_id}/realisasi/import")
-async def realisasi_import_upload(request: Request, rt: RuntimeDep, session: SessionDep,
+def realisasi_import_upload(request: Request, rt: RuntimeDep, session: SessionDep,
                                   user: CurrentHrPage, cycle_id: int,
                                   file: UploadFile) -> Response:
     from models.repo.realisasi_import import import_realisasi
 
-    data = await file.read()
+    data = file.file.read()
     try:
         result = import_realisasi(session=session, cycle_id=cycle_id, data=data,
                                   filename=file.filename or "", now=rt.clock.now(),

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import CurrentHrApi, CurrentHrPage, RuntimeDep, SessionDep, lang_of
 from api.pages import render
@@ -125,27 +126,34 @@ async def decide_publication(request: Request, rt, session: Session, cycle_id: i
                              by: str) -> dict[str, object]:
     """HR decides to publish: the paused `keputusan-publikasi` run is resumed with the decision
     (it publishes); with no run waiting (a restart), publish here. Both are idempotent."""
+    from starlette.concurrency import run_in_threadpool
+
     from api.launcher import OrchestrationUnavailable
     from models.repo.audit import record
     from models.repo.keberatan import publish
 
-    cycle = get_cycle(session=session, cycle_id=cycle_id)
-    if not repo.calibrating(session, cycle_id):
-        from models.rules.errors import InvalidTransition
+    def check() -> object:
+        cycle = get_cycle(session=session, cycle_id=cycle_id)
+        if not repo.calibrating(session, cycle_id):
+            from models.rules.errors import InvalidTransition
 
-        raise InvalidTransition("penilaian", "not_scored", "publish",
-                                "Skor akhir belum dihitung; hitung dahulu, periksa kurva, lalu "
-                                "publikasikan.", "The final scoring has not run yet; run it, "
-                                "check the curves, then publish.")
-    record(session=session, now=rt.clock.now(), actor=by, action="penilaian.publikasi",
-           entity="cycle", entity_id=cycle_id, after={})
+            raise InvalidTransition("penilaian", "not_scored", "publish",
+                                    "Skor akhir belum dihitung; hitung dahulu, periksa kurva, "
+                                    "lalu publikasikan.", "The final scoring has not run yet; "
+                                    "run it, check the curves, then publish.")
+        record(session=session, now=rt.clock.now(), actor=by, action="penilaian.publikasi",
+               entity="cycle", entity_id=cycle_id, after={})
+        return cycle
+
+    cycle = await run_in_threadpool(check)  # database work never holds the event loop
     try:
         resumed = await request.app.state.launcher.resume_publication(cycle_id, by)
     except OrchestrationUnavailable:
         resumed = False
     published = 0
     if not resumed:
-        published = publish(session=session, cycle=cycle, now=rt.clock.now(), mail=rt.mail)
+        published = await run_in_threadpool(lambda: publish(
+            session=session, cycle=cycle, now=rt.clock.now(), mail=rt.mail))
     return {"resumed_flow": resumed, "published": published}
 
 
@@ -158,8 +166,9 @@ async def publish_page(request: Request, rt: RuntimeDep, session: SessionDep,
         from api.app import status_of
 
         session.rollback()
-        return _page(request, rt, session, user, cycle_id, status_of(exc),
-                     exc.message(lang_of(request)))
+        message, status = exc.message(lang_of(request)), status_of(exc)
+        return await run_in_threadpool(lambda: _page(request, rt, session, user, cycle_id,
+                                                     status, message))
     return RedirectResponse(f"/hr/cycles/{cycle_id}/penilaian?ok=publikasi", 303)
 
 

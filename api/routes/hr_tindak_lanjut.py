@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from api.deps import CurrentHrApi, CurrentHrPage, RuntimeDep, SessionDep, lang_of
+from api.deps import CurrentHrApi, CurrentHrPage, FormDep, RuntimeDep, SessionDep, lang_of
 from api.pages import render
 from models.repo import keberatan as repo
 from models.repo.cycles import get_cycle
@@ -165,9 +165,9 @@ def plan_close(request: Request, rt: RuntimeDep, session: SessionDep, user: Curr
 
 
 @pages.post("/tunjangan")
-async def tunjangan(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
-                    cycle_id: int) -> Response:
-    data = await request.form()
+def tunjangan(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+                    cycle_id: int, form: FormDep) -> Response:
+    data = form
     values = {p.value: str(data.get(f"persen_{i}", "")) for i, p in enumerate(repo.HIGH_TO_LOW)}
     get_cycle(session=session, cycle_id=cycle_id)
     return _act(request, session, user, cycle_id, lambda: repo.set_tunjangan(

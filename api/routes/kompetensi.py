@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from api.deps import RuntimeDep, SessionDep, lang_of
+from api.deps import FormDep, RuntimeDep, SessionDep, lang_of
 from api.pages import render
 from api.routes.tasks import NOT_YOURS, LinkPageError, TaskLink, TaskLinkDep
 from models.repo import kompetensi as repo
@@ -86,9 +86,9 @@ def own_page(request: Request, link: TaskLinkDep, session: SessionDep) -> Respon
 
 
 @router.post("/{token}/kompetensi")
-async def save_own(request: Request, link: TaskLinkDep, session: SessionDep,
-                   rt: RuntimeDep) -> Response:
-    values = _values(await request.form())
+def save_own(request: Request, link: TaskLinkDep, session: SessionDep,
+                   rt: RuntimeDep, form: FormDep) -> Response:
+    values = _values(form)
     error = _save(link, session, rt, link.person.id, values, by_ppk=False)
     if error is not None:
         from api.app import status_of
@@ -132,9 +132,9 @@ def subordinate(request: Request, link: TaskLinkDep, session: SessionDep,
 
 
 @router.post("/{token}/kompetensi/{pegawai_id}")
-async def rate_subordinate(request: Request, link: TaskLinkDep, session: SessionDep,
-                           rt: RuntimeDep, pegawai_id: int) -> Response:
-    values = _values(await request.form())
+def rate_subordinate(request: Request, link: TaskLinkDep, session: SessionDep,
+                           rt: RuntimeDep, pegawai_id: int, form: FormDep) -> Response:
+    values = _values(form)
     _subordinate(link, session, pegawai_id)
     error = _save(link, session, rt, pegawai_id, values, by_ppk=True)
     if error is not None:

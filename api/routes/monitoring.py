@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from api.deps import RuntimeDep, SessionDep, lang_of
+from api.deps import FormDep, RuntimeDep, SessionDep, lang_of
 from api.pages import render
 from api.routes.tasks import NOT_YOURS, LinkPageError, TaskLink, TaskLinkDep
 from models.repo import monitoring as repo
@@ -115,9 +115,8 @@ def _own_act(request: Request, link: TaskLink, session: Session,
 
 
 @router.post("/{token}/realisasi")
-async def save_realisasi(request: Request, link: TaskLinkDep, session: SessionDep,
-                         rt: RuntimeDep) -> Response:
-    form = await request.form()
+def save_realisasi(request: Request, link: TaskLinkDep, session: SessionDep,
+                         rt: RuntimeDep, form: FormDep) -> Response:
     rencana = {int(k[3:]): str(v) for k, v in form.items() if k.startswith("ra_") and k[3:].isdigit()}
     real = {int(k[2:]): str(v) for k, v in form.items() if k.startswith("r_") and k[2:].isdigit()}
     version = str(form.get("version", ""))
@@ -135,7 +134,7 @@ def _too_large(request: Request, max_bytes: int) -> bool:
 
 
 @router.post("/{token}/bukti")
-async def add_bukti(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDep,
+def add_bukti(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDep,
                     iki_id: Text = "", url: Text = "", keterangan: Text = "",
                     berkas: UploadFile | None = None) -> Response:
     max_bytes = rt.evidence.max_bytes
@@ -146,7 +145,7 @@ async def add_bukti(request: Request, link: TaskLinkDep, session: SessionDep, rt
             f"Berkas terlalu besar; batasnya {max_bytes / 1024 / 1024:g} MB.",
             f"The file is too large; the limit is {max_bytes / 1024 / 1024:g} MB.")
     elif berkas is not None and berkas.filename:
-        data = await berkas.read(max_bytes + 1)
+        data = berkas.file.read(max_bytes + 1)
         try:
             checked = evidence.check_upload(berkas.filename, data, max_bytes=max_bytes)
             upload = repo.Upload(rt.store.put(data), checked.display_name, checked.content_type,
@@ -318,11 +317,10 @@ def rate(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDe
 
 
 @router.post("/{token}/nilai")
-async def rate_many(request: Request, link: TaskLinkDep, session: SessionDep,
-                    rt: RuntimeDep) -> Response:
+def rate_many(request: Request, link: TaskLinkDep, session: SessionDep,
+                    rt: RuntimeDep, form: FormDep) -> Response:
     """Rate many subordinates from the list at once; rows left blank are skipped. One bad row
     (say, only one of the two ratings chosen) saves nothing and says which person it is."""
-    form = await request.form()
     now = rt.clock.now()
     wanted = sorted({int(k[3:]) for k in form if k[:3] in ("hk_", "pk_") and k[3:].isdigit()})
     try:

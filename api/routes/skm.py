@@ -8,7 +8,7 @@ import io
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import RuntimeDep, SessionDep, lang_of
+from api.deps import FormDep, RuntimeDep, SessionDep, lang_of
 from api.pages import render
 from kinerja.runtime import Runtime, secret_key
 from models.repo import skm as repo
@@ -105,10 +105,9 @@ def form_page(request: Request, slug: str, rt: RuntimeDep, session: SessionDep) 
 
 
 @router.post("/{slug}")
-async def submit(request: Request, slug: str, rt: RuntimeDep, session: SessionDep) -> Response:
+def submit(request: Request, slug: str, rt: RuntimeDep, session: SessionDep, form: FormDep) -> Response:
     """One respondent's answers: stored, or refused with a page that says why (nothing kept)."""
     survei = _survei(session, slug)
-    form = await request.form()
     kiosk = _kiosk(request, rt, survei)
     values = {e.field: str(form.get(e.field) or "") for e in rules.ELEMENTS}
     komentar_raw = str(form.get("komentar") or "")[:5000]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from api.deps import RuntimeDep, SessionDep, lang_of
+from api.deps import FormDep, RuntimeDep, SessionDep, lang_of
 from api.pages import render
 from kinerja.runtime import Runtime
 from models.repo import skp as skp_repo
@@ -293,9 +293,8 @@ def return_skp(request: Request, link: TaskLinkDep, session: SessionDep, rt: Run
 
 
 @router.post("/{token}/skp/{skp_id}/ekspektasi")
-async def ekspektasi(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDep,
-                     skp_id: int) -> Response:
-    form = await request.form()
+def ekspektasi(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDep,
+                     skp_id: int, form: FormDep) -> Response:
     values = {k.removeprefix("e_"): str(v) for k, v in form.items() if k.startswith("e_")}
     return _decide(request, link, session, skp_id, lambda v: skp_repo.set_ekspektasi(
         session=session, view=v, values=values, now=rt.clock.now(), ppk_id=link.person.id),

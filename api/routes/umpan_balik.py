@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from api.deps import RuntimeDep, SessionDep, lang_of
+from api.deps import FormDep, RuntimeDep, SessionDep, lang_of
 from api.pages import render
 from api.routes.tasks import NOT_YOURS, LinkPageError, TaskLink, TaskLinkDep
 from models.repo import umpan_balik as repo
@@ -92,9 +92,9 @@ def _stage(session: Session, link: TaskLink):  # type: ignore[no-untyped-def]
 
 
 @router.post("/{token}/penilai")
-async def propose(request: Request, link: TaskLinkDep, session: SessionDep,
-                  rt: RuntimeDep) -> Response:
-    nip = str((await request.form()).get("nip", ""))
+def propose(request: Request, link: TaskLinkDep, session: SessionDep,
+                  rt: RuntimeDep, form: FormDep) -> Response:
+    nip = str(form.get("nip", ""))
     return _attempt(request, link, session, TaskKind.USUL_PENILAI, lambda: repo.add_rater(
         session=session, cycle=link.cycle, stage=_stage(session, link), dinilai=link.person,
         nip=nip, by_ppk=False, now=rt.clock.now(), mail=rt.mail), "usul")
@@ -125,9 +125,9 @@ def _subordinate(link: TaskLink, session: Session, pegawai_id: int) -> Pegawai:
 
 
 @router.post("/{token}/bawahan/{pegawai_id}/penilai")
-async def ppk_add(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDep,
-                  pegawai_id: int) -> Response:
-    nip = str((await request.form()).get("nip", ""))
+def ppk_add(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDep,
+                  pegawai_id: int, form: FormDep) -> Response:
+    nip = str(form.get("nip", ""))
     person = _subordinate(link, session, pegawai_id)
     return _attempt(request, link, session, TaskKind.TETAPKAN_PENILAI, lambda: repo.add_rater(
         session=session, cycle=link.cycle, stage=_stage(session, link), dinilai=person, nip=nip,
@@ -181,9 +181,9 @@ def _confirm(session: Session, link: TaskLink, rt, ids: list[int]) -> None:  # t
 
 
 @router.post("/{token}/formulir/{assignment_id}")
-async def send_form(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDep,
-                    assignment_id: int) -> Response:
-    form_data = await request.form()
+def send_form(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDep,
+                    assignment_id: int, form: FormDep) -> Response:
+    form_data = form
     row = session.get(Penilai360, assignment_id)
     if (link.task.kind != TaskKind.ISI_360 or row is None or row.penilai_id != link.person.id
             or row.cycle_id != link.cycle.id or not row.aktif or not row.ditetapkan):
