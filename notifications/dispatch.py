@@ -78,7 +78,8 @@ def _build(row: _Claimed, smtp: SmtpSettings, envelope_from: str,
     email = render(row.kind, row.context, row.language)
     mime = build_mime(key=row.key, sender=smtp.sender,
                       to=(str(row.context.get("nama", "")), row.to_email),
-                      subject=email.subject, text=email.text, html=email.html, date=now)
+                      subject=email.subject, text=email.text, html=email.html, date=now,
+                      kind=row.kind)
     return OutgoingMessage(key=row.key, sender=envelope_from, recipients=(row.to_email,),
                            mime=mime)
 

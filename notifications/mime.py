@@ -168,7 +168,7 @@ def _part(subtype: str, text: str, boundary: str) -> bytes:
 
 
 def build_mime(*, key: str, sender: Address, to: Address, subject: str, text: str, html: str,
-               date: datetime, domain: str = "") -> bytes:
+               date: datetime, domain: str = "", kind: str = "") -> bytes:
     """The complete message (headers and a text + HTML multipart/alternative body) as bytes."""
     from_header = _address(sender)
     domain = domain or (split_address(sender)[1] if isinstance(sender, str) else sender[1])
@@ -187,6 +187,7 @@ def build_mime(*, key: str, sender: Address, to: Address, subject: str, text: st
         f"Message-ID: {mid}",
         "MIME-Version: 1.0",
         key_header,
+        *([f"X-Kinerja-Kind: {_clean(kind)}"] if kind and kind.isascii() else []),
         "Auto-Submitted: auto-generated",
         f'Content-Type: multipart/alternative; boundary="{boundary}"',
         "", "",
@@ -196,7 +197,7 @@ def build_mime(*, key: str, sender: Address, to: Address, subject: str, text: st
 
 
 def build_mime_stdlib(*, key: str, sender: Address, to: Address, subject: str, text: str,
-                      html: str, date: datetime, domain: str = "") -> bytes:
+                      html: str, date: datetime, domain: str = "", kind: str = "") -> bytes:
     """The same message built with email.message.EmailMessage: the reference for tests/bench."""
     from email.headerregistry import Address as HeaderAddress
     from email.message import EmailMessage
@@ -214,6 +215,8 @@ def build_mime_stdlib(*, key: str, sender: Address, to: Address, subject: str, t
     domain = domain or header_address(sender).domain or "kinerja.local"
     msg["Message-ID"] = message_id(key, domain)
     msg["X-Kinerja-Key"] = key
+    if kind and kind.isascii():
+        msg["X-Kinerja-Kind"] = kind
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(text, cte="quoted-printable")
     msg.add_alternative(html, subtype="html", cte="quoted-printable")

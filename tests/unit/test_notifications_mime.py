@@ -176,3 +176,19 @@ def test_same_meaning_as_the_standard_library(name: str) -> None:
         [p.get_content_type() for p in theirs.iter_parts()]
     for subtype in ("plain", "html"):
         assert body(ours, subtype) == body(theirs, subtype)
+
+
+def test_the_message_kind_travels_in_a_header_like_the_stdlib_builds_it() -> None:
+    from email import message_from_bytes
+    from email.policy import default
+
+    from notifications.mime import build_mime, build_mime_stdlib
+
+    kwargs = dict(key="invite:1:periode2:7", sender="Kinerja <k@contoh.go.id>",
+                  to=("Staf", "staf@contoh.go.id"), subject="Undangan", text="teks",
+                  html="<p>teks</p>", date=__import__("datetime").datetime(2027, 1, 1),
+                  kind="undangan_realisasi")
+    ours = message_from_bytes(build_mime(**kwargs), policy=default)
+    theirs = message_from_bytes(build_mime_stdlib(**kwargs), policy=default)
+    assert ours["X-Kinerja-Kind"] == theirs["X-Kinerja-Kind"] == "undangan_realisasi"
+    assert "X-Kinerja-Kind" not in message_from_bytes(build_mime(**kwargs | {"kind": ""}))
