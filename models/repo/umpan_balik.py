@@ -312,16 +312,23 @@ def invite_raters(*, session: Session, cycle: Cycle, stage: CycleStage, now: dat
     have = {t.pegawai_id: t for t in session.execute(select(Task).where(
         Task.cycle_id == cycle.id, Task.kind == TaskKind.ISI_360,
         Task.pegawai_id.in_(list(todo)))).scalars()}
+    reopened: dict[int, str] = {}
     for t in have.values():  # a rater who had finished gets more forms: the task reopens
         if t.status != TaskStatus.OPEN:
+            reopened[t.pegawai_id] = f":{int((t.done_at or now).timestamp())}"
             t.status, t.done_at = TaskStatus.OPEN, None
+            t.reminders_sent, t.created_at = 0, now
+            from models.repo.skp import reschedule
+
+            reschedule(t, cycle.reminder_offsets)
             session.add(t)
     created = _ensure_tasks(session, cycle, [(TaskKind.ISI_360, pid, stage.closes_at)
                                              for pid in todo if pid not in have], now)
     task_of = {pid: t.id for pid, t in have.items()} | {pid: tid for _, pid, tid in created}
     people = pegawai_by_id(session=session, ids=list(todo))
     return enqueue_messages(session=session, now=now, messages=[{
-        "key": f"invite:{cycle.id}:360:{pid}", "kind": "undangan_360",
+        # one invitation per rater, and a new one when forms arrive after they had finished
+        "key": f"invite:{cycle.id}:360:{pid}{reopened.get(pid, '')}", "kind": "undangan_360",
         "to_email": people[pid].email, "pegawai_id": pid, "language": mail.language,
         "context": _ctx(cycle, people[pid].nama, mail) | {
             "link": mail.links.task(task_of[pid], pid, now),

@@ -203,3 +203,32 @@ def test_hr_sets_the_360_rule_and_threshold_and_sees_counts_only(env: AppEnv) ->
     assert r.status_code == 200 and r.json()["pengaturan"]["ambang"] == 3
     page = env.client.get(f"/hr/cycles/{case.cycle_id}")
     assert "Umpan balik 360" in page.text and 'id="pengaturan-360"' in page.text
+
+
+def test_a_rater_who_had_finished_is_told_of_new_forms(env: AppEnv) -> None:
+    case = _open(env)
+    kasi, staf1 = case.org["kasi"], case.org["staf1"]
+    ppk = _link(env, kasi, "tetapkan_penilai")
+    env.client.post(f"{ppk}/bawahan/{staf1.id}/tetapkan")
+    kabid = case.org["kabid"]  # kabid is given one form about staf2, answers it...
+    r = env.client.post(f"{ppk}/bawahan/{case.org['staf2'].id}/penilai",
+                        data={"nip": kabid.nip}, follow_redirects=False)
+    assert r.status_code == 303
+    env.client.post(f"{ppk}/bawahan/{case.org['staf2'].id}/tetapkan")
+    with session_scope(env.rt.engine) as s:
+        forms = s.execute(select(Penilai360).where(Penilai360.penilai_id == kabid.id,
+                                                   Penilai360.ditetapkan)).scalars().all()
+    for f in forms:
+        assert _answer(env, kabid, f.dinilai_id) == 303
+    with session_scope(env.rt.engine) as s:
+        before = s.execute(select(OutboxMessage).where(
+            OutboxMessage.to_email == kabid.email, OutboxMessage.kind == "undangan_360")).all()
+    # a new form for kabid after they finished: the task reopens and they are told again
+    r = env.client.post(f"{ppk}/bawahan/{case.org['extra0'].id}/penilai",
+                        data={"nip": kabid.nip}, follow_redirects=False)
+    assert r.status_code == 303
+    env.client.post(f"{ppk}/bawahan/{case.org['extra0'].id}/tetapkan")
+    with session_scope(env.rt.engine) as s:
+        after = s.execute(select(OutboxMessage).where(
+            OutboxMessage.to_email == kabid.email, OutboxMessage.kind == "undangan_360")).all()
+    assert len(after) == len(before) + 1
