@@ -11,6 +11,7 @@ import time
 from datetime import datetime
 
 from prefect import flow, get_run_logger
+from sqlalchemy.exc import OperationalError
 
 from flows.common import now_of, runtime
 from flows.monitoring import close_period, open_period
@@ -22,6 +23,9 @@ from models.db import session_scope
 from models.repo.cycles import list_stages, stage_dates
 from models.rules import calendar
 from models.rules.enums import StageCode
+
+#: consecutive database errors the orchestrator rides out (with backoff) before failing
+MAX_DB_RETRIES = 8
 
 
 def _run(code: StageCode, periode: int, action: str, cycle_id: int, at: datetime,
@@ -75,10 +79,20 @@ def cycle_orchestrator(cycle_id: int, max_passes: int = 0) -> str:
     """Drive the cycle's stages until the last one has closed (max_passes > 0: tests)."""
     rt = runtime()
     log = get_run_logger()
-    passes = 0
+    passes, failures = 0, 0
     while True:
         at = now_of(rt, None)
-        nxt = orchestrate_once(cycle_id, at, decide=True)
+        try:
+            nxt = orchestrate_once(cycle_id, at, decide=True)
+            failures = 0
+        except OperationalError as exc:  # the database briefly locked or restarting
+            failures += 1
+            if failures > MAX_DB_RETRIES:
+                raise
+            log.warning("siklus %s: basis data belum tersedia (%s); dicoba lagi", cycle_id,
+                        type(exc).__name__)
+            time.sleep(min(60.0, 2.0 ** failures))
+            continue
         passes += 1
         if nxt is None:
             log.info("siklus %s: semua tahap selesai", cycle_id)

@@ -142,3 +142,22 @@ def test_the_sweep_catches_up_when_the_orchestrator_is_gone(setup) -> None:  # t
     assert _count(rt.engine, Skp) == 10
     send_reminders(now=closes.isoformat())  # ...and closes it when its date comes
     assert _count(rt.engine, StageReport) == 1
+
+
+def test_the_orchestrator_rides_out_a_briefly_locked_database(setup, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import OperationalError
+
+    import flows.orchestrator as orch
+
+    rt, clock, cycle_id, org = setup
+    calls = {"n": 0}
+
+    def flaky(cid, at, decide=False):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] <= 2:
+            raise OperationalError("UPDATE ...", {}, Exception("database is locked"))
+        return None
+
+    monkeypatch.setattr(orch, "orchestrate_once", flaky)
+    monkeypatch.setattr(orch.time, "sleep", lambda s: None)
+    assert orch.cycle_orchestrator(cycle_id) == "selesai" and calls["n"] == 3
