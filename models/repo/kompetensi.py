@@ -17,7 +17,7 @@ from models.repo.skp import Mail, reschedule
 from models.rules import kompetensi as rules
 from models.rules.enums import StageCode, TaskKind, TaskStatus
 from models.rules.errors import InvalidInput, InvalidTransition
-from models.rules.reminders import next_reminder_at, reminder_due
+from models.rules.reminders import next_reminder_at
 from models.rules.texts import format_datetime
 from models.tables import (
     Cycle,
@@ -145,25 +145,11 @@ def sweep_kompetensi(*, session: Session, cycle: Cycle, stage: CycleStage, now: 
         last_id = tasks[-1].id
         ids = [t.pegawai_id for t in tasks]
         people, waiting = pegawai_by_id(session=session, ids=ids), _unrated(session, cycle.id, ids)
-        out = []
-        for task in tasks:
-            n = reminder_due(due_at=task.due_at, offsets_minutes=cycle.reminder_offsets,
-                             sent=task.reminders_sent, created_at=task.created_at, now=now)
-            p = people.get(task.pegawai_id)
-            if n is not None:
-                task.reminders_sent = n + 1
-                if p is not None and p.active and waiting.get(p.id):
-                    out.append({
-                        "key": f"remind-kompetensi:{task.id}:{int(task.due_at.timestamp())}:{n}",
-                        "kind": "pengingat_kompetensi", "to_email": p.email, "pegawai_id": p.id,
-                        "language": mail.language,
-                        "context": {"agency_name": mail.agency, "nama": p.nama,
-                                    "tahun": cycle.tahun, "n": n + 1, "overdue": now > task.due_at,
-                                    "link": mail.links.task(task.id, p.id, now),
-                                    "due": format_datetime(task.due_at, cycle.timezone,
-                                                           mail.language)}})
-            reschedule(task, cycle.reminder_offsets)
-            session.add(task)
+        from models.repo.reminders import remind
+
+        out = remind(session=session, cycle=cycle, tasks=tasks, people=people, now=now, mail=mail,
+                     prefix="remind-kompetensi", message=lambda task, p, waiting=waiting: (
+                         ("pengingat_kompetensi", {}) if waiting.get(p.id) else None))
         queued += enqueue_messages(session=session, messages=out, now=now)
         session.flush()
 

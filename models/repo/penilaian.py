@@ -465,8 +465,6 @@ def ask_calibration(*, session: Session, cycle: Cycle, unit_id: int, now: dateti
 
 def sweep(*, session: Session, cycle: Cycle, stage: CycleStage, now: datetime, mail: Mail) -> int:
     """Reminders to PPKs with subordinates not rated; after their date, one escalation each."""
-    from models.repo.skp import reschedule
-    from models.rules.reminders import reminder_due
 
     if stage.opened_at is None or stage.closed_at is not None:
         return 0
@@ -475,25 +473,12 @@ def sweep(*, session: Session, cycle: Cycle, stage: CycleStage, now: datetime, m
         Task.status == TaskStatus.OPEN, Task.next_reminder_at <= now)).scalars())
     pending = _unrated_by_ppk(session, cycle.id, [t.pegawai_id for t in tasks])
     people = pegawai_by_id(session=session, ids=[t.pegawai_id for t in tasks])
-    out = []
-    for task in tasks:
-        n = reminder_due(due_at=task.due_at, offsets_minutes=cycle.reminder_offsets,
-                         sent=task.reminders_sent, created_at=task.created_at, now=now)
-        p = people.get(task.pegawai_id)
-        if n is not None:
-            task.reminders_sent = n + 1
-            if p is not None and p.active and pending.get(p.id):
-                out.append({"key": f"remind-annual:{task.id}:{int(task.due_at.timestamp())}:{n}",
-                            "kind": "pengingat_penilaian_tahunan", "to_email": p.email,
-                            "pegawai_id": p.id, "language": mail.language,
-                            "context": {"agency_name": mail.agency, "nama": p.nama,
-                                        "tahun": cycle.tahun, "n": n + 1,
-                                        "link": mail.links.task(task.id, p.id, now),
-                                        "overdue": now > task.due_at, "pending": pending[p.id],
-                                        "due": format_datetime(task.due_at, cycle.timezone,
-                                                               mail.language)}})
-        reschedule(task, cycle.reminder_offsets)
-        session.add(task)
+    from models.repo.reminders import remind
+
+    out = remind(session=session, cycle=cycle, tasks=tasks, people=people, now=now, mail=mail,
+                 prefix="remind-annual", message=lambda task, p: (
+                     ("pengingat_penilaian_tahunan", {"pending": pending[p.id]})
+                     if pending.get(p.id) else None))
     queued = enqueue_messages(session=session, messages=out, now=now)
     if now >= stage.approve_due_at:
         late = _unrated_by_ppk(session, cycle.id, None)

@@ -6,6 +6,7 @@ what is due, not what is open.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,6 +50,39 @@ def sweep_planning(*, session: Session, cycle: Cycle, stage: CycleStage, now: da
         session.flush()
     escalations = _escalations(session, cycle, stage, now, mail)
     return SweepResult(reminders, escalations)
+
+
+Made = tuple[str, dict] | None  # (message kind, extra context), or None: nothing to remind
+
+
+def remind(*, session: Session, cycle: Cycle, tasks: list[Task], people: dict[int, Pegawai],
+           now: datetime, mail: Mail, prefix: str,
+           message: Callable[[Task, Pegawai], Made]) -> list[dict]:
+    """The reminder loop the stages share: for each task whose reminder time has come, count
+    the reminder that is due at the cycle's offsets, ask `message` for its kind and context
+    (None when nothing is left for the person to do) and schedule the task's next look. The
+    key names the task, its due date and the reminder's number, so none is sent twice."""
+    out = []
+    for task in tasks:
+        n = reminder_due(due_at=task.due_at, offsets_minutes=cycle.reminder_offsets,
+                         sent=task.reminders_sent, created_at=task.created_at, now=now)
+        p = people.get(task.pegawai_id)
+        if n is not None:
+            task.reminders_sent = n + 1
+            made = message(task, p) if p is not None and p.active else None
+            if made is not None:
+                kind, extra = made
+                out.append({
+                    "key": f"{prefix}:{task.id}:{int(task.due_at.timestamp())}:{n}", "kind": kind,
+                    "to_email": p.email, "pegawai_id": p.id, "language": mail.language,
+                    "context": {"agency_name": mail.agency, "nama": p.nama, "tahun": cycle.tahun,
+                                "link": mail.links.task(task.id, p.id, now), "n": n + 1,
+                                "overdue": now > task.due_at,
+                                "due": format_datetime(task.due_at, cycle.timezone,
+                                                       mail.language)} | extra})
+        reschedule(task, cycle.reminder_offsets)
+        session.add(task)
+    return out
 
 
 def _reminders(session: Session, cycle: Cycle, tasks: list[Task], now: datetime,
@@ -176,30 +210,19 @@ def sweep_period(*, session: Session, cycle: Cycle, stage: CycleStage, now: date
             Skp.pegawai_id.in_(own or [-1]))).all())
         pending = _unrated_by_ppk(session, cycle.id, stage.periode,
                                   [t.pegawai_id for t in tasks if t.kind == TaskKind.NILAI_PERIODIK])
-        out = []
-        for task in tasks:
-            n = reminder_due(due_at=task.due_at, offsets_minutes=cycle.reminder_offsets,
-                             sent=task.reminders_sent, created_at=task.created_at, now=now)
-            p = people.get(task.pegawai_id)
-            if n is not None:
-                task.reminders_sent = n + 1
-                waiting = (reported.get(task.pegawai_id, 1) is None
-                           if task.kind == TaskKind.ISI_REALISASI else pending.get(task.pegawai_id))
-                if p is not None and p.active and waiting:
-                    is_own = task.kind == TaskKind.ISI_REALISASI
-                    out.append({
-                        "key": f"remind-period:{task.id}:{int(task.due_at.timestamp())}:{n}",
-                        "kind": "pengingat_realisasi" if is_own else "pengingat_penilaian_periodik",
-                        "to_email": p.email, "pegawai_id": p.id, "language": mail.language,
-                        "context": {"agency_name": mail.agency, "nama": p.nama,
-                                    "tahun": cycle.tahun, "link": mail.links.task(task.id, p.id, now),
-                                    "n": n + 1, "overdue": now > task.due_at,
-                                    "periode_label": label, "midyear": midyear,
-                                    "due": format_datetime(task.due_at, cycle.timezone,
-                                                           mail.language)}
-                        | ({} if is_own else {"pending": pending[task.pegawai_id]})})
-            reschedule(task, cycle.reminder_offsets)
-            session.add(task)
+
+        def message(task: Task, p: Pegawai, reported: dict = reported,
+                    pending: dict = pending) -> Made:
+            period = {"periode_label": label, "midyear": midyear}
+            if task.kind == TaskKind.ISI_REALISASI:
+                waiting = reported.get(p.id, 1) is None
+                return ("pengingat_realisasi", period) if waiting else None
+            if not pending.get(p.id):
+                return None
+            return "pengingat_penilaian_periodik", period | {"pending": pending[p.id]}
+
+        out = remind(session=session, cycle=cycle, tasks=tasks, people=people, now=now,
+                     mail=mail, prefix="remind-period", message=message)
         reminders += enqueue_messages(session=session, messages=out, now=now)
         session.flush()
     return SweepResult(reminders, _period_escalations(session, cycle, stage, now, mail, label))

@@ -512,7 +512,6 @@ def sweep(*, session: Session, cycle: Cycle, stage: CycleStage, now: datetime, m
     """Confirm what the PPKs left unconfirmed at their deadline (and invite), remind PPKs and
     raters, and the competency reminders. Returns messages queued."""
     from models.repo.kompetensi import sweep_kompetensi
-    from models.rules.reminders import reminder_due
 
     if stage.opened_at is None or stage.closed_at is not None:
         return 0
@@ -536,28 +535,17 @@ def sweep(*, session: Session, cycle: Cycle, stage: CycleStage, now: datetime, m
             Penilai360.cycle_id == cycle.id, Penilai360.aktif, Penilai360.ditetapkan,
             ~Penilai360.selesai, Penilai360.penilai_id.in_([t.pegawai_id for t in tasks]))
             .group_by(Penilai360.penilai_id)).all())
-        out = []
-        for task in tasks:
-            n = reminder_due(due_at=task.due_at, offsets_minutes=cycle.reminder_offsets,
-                             sent=task.reminders_sent, created_at=task.created_at, now=now)
-            p = people.get(task.pegawai_id)
-            if n is not None:
-                task.reminders_sent = n + 1
-                is_ppk = task.kind == TaskKind.TETAPKAN_PENILAI
-                count = pending.get(task.pegawai_id, 0) if is_ppk else left.get(task.pegawai_id, 0)
-                if p is not None and p.active and count:
-                    out.append({
-                        "key": f"remind-360:{task.id}:{int(task.due_at.timestamp())}:{n}",
-                        "kind": "pengingat_tetapkan_penilai" if is_ppk else "pengingat_360",
-                        "to_email": p.email, "pegawai_id": p.id, "language": mail.language,
-                        "context": _ctx(cycle, p.nama, mail) | {
-                            "link": mail.links.task(task.id, p.id, now), "n": n + 1,
-                            "overdue": now > task.due_at, "due": _due(cycle, task.due_at, mail)}
-                        | ({"pending": count} if is_ppk else {"jumlah": count})})
-            from models.repo.skp import reschedule
+        def message(task: Task, p: Pegawai) -> tuple[str, dict] | None:
+            if task.kind == TaskKind.TETAPKAN_PENILAI:
+                count = pending.get(p.id, 0)
+                return ("pengingat_tetapkan_penilai", {"pending": count}) if count else None
+            count = left.get(p.id, 0)
+            return ("pengingat_360", {"jumlah": count}) if count else None
 
-            reschedule(task, cycle.reminder_offsets)
-            session.add(task)
+        from models.repo.reminders import remind
+
+        out = remind(session=session, cycle=cycle, tasks=tasks, people=people, now=now, mail=mail,
+                     prefix="remind-360", message=message)
         queued += enqueue_messages(session=session, messages=out, now=now)
     queued += sweep_kompetensi(session=session, cycle=cycle, stage=stage, now=now, mail=mail)
     return queued
