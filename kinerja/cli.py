@@ -81,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
                        "period's opening")
     p_sim.add_argument("--survey-respondents", type=int, default=300,
                        help="answers to the public survey (SKM); 0: no survey")
+    p_sim.add_argument("--annual-minutes", type=float, default=3.0,
+                       help="the annual rating stage's length (opens .. closes), minutes")
+    p_sim.add_argument("--keberatan-days", type=float, default=0.004,
+                       help="the appeal window after publication, days (0.004: ~6 minutes)")
     sub.add_parser("serve-flows", help="serve the Prefect deployments in this process")
     p_real = sub.add_parser("import-realisasi", help="import realisasi (NIP, Kode IKI, Periode, "
                             "Realisasi) from CSV or XLSX into a cycle")

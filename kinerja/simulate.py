@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 
 from kinerja.settings import ApiSettings
+from models.rules import annual as annual_rules
 from models.rules import feedback as feedback_rules
 from models.rules import periods as period_rules
 from models.rules.calendar import to_local
@@ -44,7 +45,14 @@ KIND_OF_KEY = {"invite": "undangan_skp", "remind-skp": "pengingat_skp",
                "revision": "skp_revisi_dibuka",
                # the 360 stage and the competency self-assessment
                "remind-360": "pengingat_360", "remind-kompetensi": "pengingat_kompetensi",
-               "hasil_skm": "hasil_skm"}
+               "hasil_skm": "hasil_skm",
+               # the year's end
+               "remind-annual": "pengingat_penilaian_tahunan",
+               "escalate-annual": "eskalasi_penilaian_tahunan", "calibrate": "kalibrasi",
+               "hasil": "hasil_kinerja", "keberatan": "keberatan_diajukan",
+               "keberatan-diputus": "keberatan_diputus",
+               "escalate-keberatan": "pengingat_keberatan", "pembinaan": "rencana_pembinaan",
+               "remind-pembinaan": "pengingat_pembinaan"}
 #: keys that name their period: invite:{c}:periode{k}:..., report:{c}:periode{k}:...,
 #: escalate-period:{c}:{k}:..., rated:{skp}:{k}:{v}, ppk-baru:{c}:{k}:...
 PERIODE_IN_KEY = re.compile(r":periode(\d+)(?::|$)")
@@ -81,6 +89,10 @@ def kind_of(key: str, subject: str = "") -> str:
         return "undangan_kompetensi"
     if prefix == "report" and stage == "umpan_balik":
         return "laporan_360"
+    if prefix == "invite" and stage == "penilaian":
+        return "undangan_penilaian_tahunan"
+    if prefix == "report" and stage == "penilaian":
+        return "laporan_penilaian"
     if prefix == "remind-360" and CONFIRM_REMINDER.search(subject):
         return "pengingat_tetapkan_penilai"
     in_period = PERIODE_IN_KEY.search(key) is not None
@@ -844,6 +856,396 @@ def run_survey(client: httpx.Client, unit: str, cycle_id: int, respondents: int,
     return client.get(f"/api/v1/skm/{sid}").raise_for_status().json()
 
 
+# -- the year's end: annual ratings, unit grades, calibration, publication, keberatan, coaching --
+
+YEAR_END_KINDS = ("undangan_penilaian_tahunan", "pengingat_penilaian_tahunan",
+                  "eskalasi_penilaian_tahunan", "laporan_penilaian", "kalibrasi", "hasil_kinerja",
+                  "keberatan_diajukan", "keberatan_diputus", "pengingat_keberatan",
+                  "rencana_pembinaan", "pengingat_pembinaan")
+SA, SE, DB = "Di Atas Ekspektasi", "Sesuai Ekspektasi", "Di Bawah Ekspektasi"
+#: the predikat a pattern aims at -> (hasil kerja, perilaku)
+AIM = {"SB": (SA, SA), "B": (SE, SE), "BP": (DB, SE)}
+TASK_BASE = re.compile(r"^/t/[^/]+")
+ANNUAL_ROW = re.compile(r'href="(/t/[^/"]+/tahunan/(\d+))"')
+PAGE_NIP = re.compile(r"NIP (\d+)")
+PAGE_VERSION = re.compile(r'name="version" value="(\d+)"')
+HEAD_LOCKED = re.compile(r'name="hasil_kerja"\s+disabled')
+NO_PPK = re.compile(r'action="/hr/cycles/\d+/penilaian/tanpa-ppk/(\d+)"')
+PUTUSAN = re.compile(r'href="/t/[^/"]+/putusan/(\d+)"')
+AKSI = re.compile(r'action="(/t/[^/"]+/pembinaan/(\d+)/aksi)"')
+
+
+@dataclass
+class YearEndPlan:
+    """Which unit gets which grade and which predikat its people are rated towards: the largest
+    unit is graded Baik with nobody below Baik (it breaks "at least one Butuh Perbaikan or
+    Kurang", fixed by a PPK's calibration), the second Istimewa with everyone Sangat Baik (breaks
+    "at most 70% Sangat Baik", accepted by HR's override), the third Butuh Perbaikan; the rest
+    alternate Istimewa / Baik with distributions that fit."""
+
+    grade: dict[str, str]
+    calibrate_unit: str
+    override_unit: str
+
+    @classmethod
+    def of(cls, units: Counter[str]) -> YearEndPlan:
+        names = [u for u, _ in units.most_common()]
+        grade: dict[str, str] = {}
+        for i, u in enumerate(names):
+            grade[u] = ("Baik", "Istimewa", "Butuh Perbaikan")[i] if i < 3 \
+                else ("Istimewa", "Baik")[i % 2]
+        return cls(grade, names[0], names[1] if len(names) > 1 else "")
+
+    def aim(self, unit: str, index: int) -> str:
+        g = self.grade.get(unit, "Baik")
+        if unit == self.calibrate_unit:
+            return ("SB", "SB", "B", "B", "B")[index % 5]
+        if unit == self.override_unit:
+            return "SB"
+        if g == "Butuh Perbaikan":
+            return "BP"
+        if g == "Istimewa":
+            return ("B", "SB")[index % 2]
+        return ("BP", "B", "SB", "B")[index % 4]
+
+
+class YearEnd:
+    """The year's end played after the periods: PPKs rate on their annual link, HR grades the
+    units and rates the person without a PPK; after the stage closes HR reads the curve check,
+    one PPK calibrates, HR overrides the rest, rescoring, publication; two pegawai file a
+    keberatan, their PPK's superior decides (one kept, one changed); a PPK adds a coaching
+    action. Mail is read by the caller and handed to `receive`."""
+
+    def __init__(self, client: httpx.Client, cid: int, people: list[dict], plan: YearEndPlan,
+                 stage: object, window_days: float, timezone: str) -> None:
+        self.client, self.cid, self.plan, self.stage = client, cid, plan, stage
+        self.window_days, self.timezone = window_days, timezone
+        self.by_nip = {p["nip"]: p for p in people}
+        self.by_id = {p["id"]: p for p in people}
+        self.stats: Counter[str] = Counter()
+        self.index: Counter[str] = Counter()  # people rated so far per unit
+        #: skp id -> (PPK's link path, nip, unit, aim, unit head)
+        self.rated: dict[int, tuple[str, str, str, str, bool]] = {}
+        self.invites: list[tuple[datetime, str, str]] = []  # (act at, PPK, path)
+        self.graded = False
+        self.no_ppk_done = False
+        self.before: list[dict] = []
+        self.after: list[dict] = []
+        self.final: list[dict] = []
+        self.calibrated: list[str] = []
+        self.overridden: list[str] = []
+        self.fixed_units: list[str] = []
+        self.published: dict = {}
+        self.published_at: datetime | None = None
+        self.hasil: dict[str, str] = {}  # email -> task path
+        self.filed: list[str] = []
+        self.decisions: list[str] = []
+        self.deciding: set[str] = set()
+        self.coached = False
+        self.errors: Counter[str] = Counter()
+
+    # -- mail -----------------------------------------------------------------------------------
+
+    def receive(self, m: Mail, now: datetime) -> None:
+        base = TASK_BASE.match(httpx.URL(m.link).path) if m.link else None
+        path = base.group(0) if base else ""
+        if m.kind == "undangan_penilaian_tahunan" and path:
+            self.invites.append((now + timedelta(seconds=20), m.to, path))
+        elif m.kind == "hasil_kinerja" and path:
+            self.hasil[m.to] = path
+        elif m.kind == "keberatan_diajukan" and path:
+            self._decide(path)
+        elif m.kind == "rencana_pembinaan" and path and not self.coached:
+            self._coach(path)
+
+    # -- the annual stage ----------------------------------------------------------------------
+
+    def play(self, now: datetime) -> None:
+        if not self.graded and now >= self.stage.opens_at:
+            self._grade_units()
+        if self.graded and not self.no_ppk_done:
+            self._rate_without_ppk()
+        if not self.graded:
+            return
+        due = [t for t in self.invites if t[0] <= now]
+        self.invites = [t for t in self.invites if t[0] > now]
+        for _, who, path in due:
+            if not self._rate_all(path) and now < self.stage.closes_at:
+                self.invites.append((now + timedelta(seconds=15), who, path))
+
+    def _grade_units(self) -> None:
+        units = self.client.get(f"/api/v1/cycles/{self.cid}/penilaian")
+        if units.status_code != 200 or not units.json():
+            return
+        for u in units.json():
+            grade = self.plan.grade.get(u["unit"], "Baik")
+            r = self.client.put(f"/api/v1/cycles/{self.cid}/penilaian/unit/{u['unit_id']}",
+                                json={"grade": grade})
+            self.stats["nilai unit" if r.status_code < 300 else f"nilai unit {r.status_code}"] += 1
+        self.graded = True
+
+    def _rate_without_ppk(self) -> None:
+        page = self.client.get(f"/hr/cycles/{self.cid}/penilaian")
+        for skp_id in dict.fromkeys(NO_PPK.findall(page.text)):
+            r = self.client.post(f"/hr/cycles/{self.cid}/penilaian/tanpa-ppk/{skp_id}", data={
+                "hasil_kerja": SA, "perilaku": SA, "catatan": "Dinilai Pengelola Kinerja."},
+                follow_redirects=False)
+            if r.status_code != 303:
+                r = self.client.post(f"/hr/cycles/{self.cid}/penilaian/tanpa-ppk/{skp_id}",
+                                     data={"perilaku": SA, "catatan": "Dinilai Pengelola Kinerja."},
+                                     follow_redirects=False)
+            self.stats["HR menilai tanpa PPK" if r.status_code == 303
+                       else f"HR tanpa PPK {r.status_code}"] += 1
+        self.no_ppk_done = True
+
+    def _rate_all(self, path: str) -> bool:
+        page = self.client.get(path)
+        if page.status_code != 200:
+            self.errors[f"daftar tahunan {page.status_code}"] += 1
+            return False
+        ok = True
+        for sub, skp in dict.fromkeys(ANNUAL_ROW.findall(page.text)):
+            if int(skp) in self.rated:
+                continue
+            ok &= self._rate_one(path, sub, int(skp))
+        return ok
+
+    def _rate_one(self, path: str, sub: str, skp_id: int, aim: str | None = None,
+                  alasan: str = "") -> bool:
+        page = self.client.get(sub)
+        nip = PAGE_NIP.search(page.text)
+        version = PAGE_VERSION.search(page.text)
+        if page.status_code != 200 or not nip or not version:
+            self.errors[f"halaman tahunan {page.status_code}"] += 1
+            return False
+        person = self.by_nip.get(nip.group(1), {})
+        unit = person.get("unit_kerja", "")
+        if aim is None:
+            aim = self.plan.aim(unit, self.index[unit])
+            self.index[unit] += 1
+        head = HEAD_LOCKED.search(page.text) is not None
+        hasil, perilaku = AIM[aim]
+        data = {"perilaku": perilaku, "catatan": "Kinerja setahun sesuai catatan periodik.",
+                "version": version.group(1)}
+        if not head:
+            data["hasil_kerja"] = hasil
+        if alasan:
+            data["alasan"] = alasan
+        r = self.client.post(sub, data=data, follow_redirects=False)
+        if r.status_code != 303:
+            self.errors[f"rating tahunan {r.status_code}"] += 1
+            return False
+        self.rated[skp_id] = (path, nip.group(1), unit, aim, head)
+        self.stats["rating tahunan" + (" (kalibrasi)" if alasan else "")] += 1
+        return True
+
+    # -- after the close: the curve, calibration, rescoring, publication -----------------------
+
+    def units(self) -> list[dict]:
+        return self.client.get(f"/api/v1/cycles/{self.cid}/penilaian").raise_for_status().json()
+
+    def calibrate(self) -> None:
+        self.before = self.units()
+        breached = [u for u in self.before if u["pelanggaran"]]
+        # a PPK of the unit that lacks a Butuh Perbaikan rates one Baik person below expectation
+        target = next((u for u in breached if u["unit"] == self.plan.calibrate_unit), None)
+        if target is not None:
+            for skp_id, (path, _nip, unit, aim, head) in sorted(self.rated.items()):
+                if unit == target["unit"] and aim == "B" and not head:
+                    if self._rate_one(path, f"{path}/tahunan/{skp_id}", skp_id, "BP",
+                                      "Kalibrasi: capaian akhir di bawah target setelah "
+                                      "ditinjau ulang bersama Pengelola Kinerja."):
+                        self.calibrated.append(target["unit"])
+                    break
+        for u in breached:
+            if u["unit"] in self.calibrated:
+                continue
+            r = self.client.post(f"/api/v1/cycles/{self.cid}/penilaian/unit/{u['unit_id']}/override",
+                                 json={"alasan": "Unit berkinerja istimewa sepanjang tahun; "
+                                       "sebaran diterima setelah verifikasi pimpinan."})
+            if r.status_code < 300:
+                self.overridden.append(u["unit"])
+            else:
+                self.errors[f"override {r.status_code}"] += 1
+        r = self.client.post(f"/api/v1/cycles/{self.cid}/penilaian/skor")
+        self.stats["skor ulang" if r.status_code < 300 else f"skor ulang {r.status_code}"] += 1
+        self.after = self.units()
+        was = {u["unit"] for u in breached}
+        self.fixed_units = [u["unit"] for u in self.after
+                            if u["unit"] in was and u["unit"] in self.calibrated
+                            and not u["pelanggaran"]]
+
+    def publish(self) -> None:
+        r = self.client.post(f"/api/v1/cycles/{self.cid}/penilaian/publikasi")
+        self.published = r.json() if r.status_code < 300 else {"error": r.status_code,
+                                                                "detail": r.text[:300]}
+        if r.status_code < 300:
+            self.published_at = datetime.now(UTC)
+
+    # -- keberatan and coaching ----------------------------------------------------------------
+
+    def file(self) -> None:
+        """Two pegawai whose PPK has a superior (the decider) file a keberatan: one rated Butuh
+        Perbaikan (it will be changed), one rated Baik (kept)."""
+        if len(self.filed) >= 2:
+            return
+        want = ("BP", "B")
+        for aim in want[len(self.filed):]:
+            for _skp, (_path, nip, _unit, a, head) in sorted(self.rated.items()):
+                p = self.by_nip.get(nip, {})
+                ppk = self.by_id.get(p.get("atasan_id"))
+                email = (p.get("email") or "").lower()
+                if a != aim or head or not ppk or not ppk.get("atasan_id") or \
+                        email not in self.hasil or email in self.filed:
+                    continue
+                r = self.client.post(f"{self.hasil[email]}/hasil/keberatan", data={
+                    "alasan": "Capaian realisasi triwulan IV belum diperhitungkan dalam "
+                              "penilaian akhir; mohon ditinjau kembali."}, follow_redirects=False)
+                if r.status_code == 303:
+                    self.filed.append(email)
+                    self.stats["keberatan diajukan"] += 1
+                else:
+                    self.errors[f"keberatan {r.status_code}"] += 1
+                break
+
+    def _decide(self, path: str) -> None:
+        page = self.client.get(path)
+        for kid in dict.fromkeys(PUTUSAN.findall(page.text)):
+            if kid in self.deciding:
+                continue
+            detail = self.client.get(f"{path}/putusan/{kid}")
+            if 'id="form-putusan"' not in detail.text:
+                continue
+            self.deciding.add(kid)
+            changed = "diubah" not in self.decisions and (
+                "tetap" in self.decisions or "Butuh Perbaikan" in detail.text.split(
+                    'id="form-putusan"', 1)[1][:2000])
+            data = {"keputusan": "diubah", "hasil_kerja": SE, "perilaku": SE,
+                    "alasan": "Bukti realisasi triwulan IV diterima; rating hasil kerja "
+                              "disesuaikan."} if changed else {
+                "keputusan": "tetap", "alasan": "Rating sudah sesuai bukti dan catatan periodik; "
+                                                 "keberatan tidak dapat diterima."}
+            r = self.client.post(f"{path}/putusan/{kid}", data=data, follow_redirects=False)
+            if r.status_code == 303:
+                self.decisions.append(data["keputusan"])
+            else:
+                self.errors[f"putusan {r.status_code}"] += 1
+                self.deciding.discard(kid)
+
+    def _coach(self, path: str) -> None:
+        page = self.client.get(path)
+        m = AKSI.search(page.text)
+        if page.status_code != 200 or not m:
+            return
+        batas = (to_local(datetime.now(UTC), self.timezone).date() + timedelta(days=30)).isoformat()
+        r = self.client.post(m.group(1), data={"uraian": "Pendampingan mingguan oleh PPK dan "
+                                                         "pelatihan teknis.", "batas": batas},
+                             follow_redirects=False)
+        self.coached = r.status_code == 303
+        self.stats["aksi pembinaan" if self.coached else f"aksi pembinaan {r.status_code}"] += 1
+
+
+def run_year_end(ye: YearEnd, inbox: Inbox, bag: Mailbag, pending: list[Mail]) -> None:
+    """Drive the year's end to the coaching plans: the stage until `laporan_penilaian`, then
+    calibration and publication, keberatan, and the window's close."""
+    s = ye.stage
+    window = timedelta(days=ye.window_days)
+    give_up = s.closes_at + timedelta(seconds=300)
+    phase = "stage"
+    print(f"penilaian tahunan / annual stage: {to_local(s.opens_at, ye.timezone):%H:%M:%S} .. "
+          f"{to_local(s.closes_at, ye.timezone):%H:%M:%S}", flush=True)
+    while datetime.now(UTC) < give_up:
+        now = datetime.now(UTC)
+        for m in pending + inbox.messages():
+            bag.add(m)
+            if m.kind in YEAR_END_KINDS:
+                ye.receive(m, now)
+        pending = []
+        if phase == "stage":
+            ye.play(now)
+            if bag.kinds["laporan_penilaian"]:
+                print("laporan_penilaian diterima / arrived; kalibrasi", flush=True)
+                ye.calibrate()
+                ye.publish()
+                print(f"publikasi / published: {ye.published}", flush=True)
+                if ye.published_at is None:
+                    return
+                phase = "published"
+                give_up = ye.published_at + window + timedelta(seconds=240)
+        elif phase == "published":
+            ye.file()
+            if ye.published_at and now > ye.published_at + window and \
+                    bag.kinds["rencana_pembinaan"] and len(ye.decisions) >= 2 and \
+                    bag.kinds["keberatan_diputus"] >= 2 and ye.coached:
+                time.sleep(10)
+                for m in inbox.messages():
+                    bag.add(m)
+                    if m.kind in YEAR_END_KINDS:
+                        ye.receive(m, datetime.now(UTC))
+                break
+        time.sleep(2)
+    ye.final = ye.units()
+
+
+def _dist(u: dict) -> str:
+    counts = {k: v for k, v in (u.get("predikat") or {}).items() if v}
+    return ", ".join(f"{k} {v}" for k, v in counts.items()) or "-"
+
+
+def report_year_end(ye: YearEnd, bag: Mailbag, people: list[dict]) -> int:
+    """The year's end: the curve before/after calibration, the final distribution per unit,
+    and the checks (0: all passed)."""
+    print("\nAkhir tahun / the year's end")
+    print(f"  tindakan / actions: {dict(sorted(ye.stats.items()))}")
+    if ye.errors:
+        print(f"  galat / errors: {dict(ye.errors)}")
+    before = {u["unit"]: u for u in ye.before}
+    print("  kurva sebelum -> sesudah kalibrasi / the curve before -> after calibration:")
+    for u in ye.after:
+        b = before.get(u["unit"], {})
+        how = "kalibrasi PPK" if u["unit"] in ye.calibrated else \
+            "override HR" if u["unit"] in ye.overridden else ""
+        print(f"    {u['unit']} ({u['grade']}): pelanggaran {len(b.get('pelanggaran', []))} -> "
+              f"{len(u['pelanggaran'])} {how}".rstrip())
+        for br in b.get("pelanggaran", []):
+            print(f"      - {br['pesan']}")
+    print(f"  publikasi / publication: {ye.published}")
+    print(f"  keberatan: diajukan {len(ye.filed)}, diputus {ye.decisions}")
+    print("  sebaran akhir per unit / final distribution per unit against its curve:")
+    for u in ye.final:
+        status = "sesuai kurva / fits" if not u["pelanggaran"] else \
+            ("override" if u.get("override") else "MELANGGAR / breaks")
+        print(f"    {u['unit']:<40} {u['grade'] or '-':<16} n={u['dinilai']}/{u['total']}: "
+              f"{_dist(u)} -> {status}")
+    print(f"  email: { {k: bag.kinds[k] for k in YEAR_END_KINDS if bag.kinds[k]} }")
+    invited = set(bag.stage_to.get("undangan_penilaian_tahunan", Counter()))
+    rated = {ye.by_nip[nip]["email"].lower() for _, nip, *_ in ye.rated.values()
+             if nip in ye.by_nip}
+    hasil = set(bag.stage_to.get("hasil_kinerja", Counter()))
+    by_email = {p["email"].lower(): p for p in people}
+    # the PPK of every pegawai with a published result (HR rated those without one)
+    ppks = {ye.by_id[by_email[e]["atasan_id"]]["email"].lower() for e in hasil | rated
+            if e in by_email and by_email[e].get("atasan_id") in ye.by_id}
+    checks = [
+        ("tahunan: setiap PPK undangan_penilaian_tahunan / every PPK invited",
+         bool(invited) and ppks <= invited),
+        ("tahunan: laporan_penilaian ada / the report arrived", bool(bag.kinds["laporan_penilaian"])),
+        ("tahunan: pelanggaran diperbaiki kalibrasi / a breach fixed by calibration",
+         bool(ye.fixed_units)),
+        ("publikasi: setiap pegawai dinilai hasil_kinerja / every rated pegawai told",
+         bool(rated) and rated <= hasil),
+        ("keberatan: dua diputus, satu tetap satu diubah / two decided, one kept one changed",
+         sorted(ye.decisions) == ["diubah", "tetap"] and bag.kinds["keberatan_diputus"] >= 2),
+        ("pembinaan: rencana_pembinaan ada / a coaching plan", bool(bag.kinds["rencana_pembinaan"])),
+    ]
+    print("\nPemeriksaan akhir tahun / year-end checks")
+    for name, ok in checks:
+        print(f"  [{'OK' if ok else 'GAGAL'}] {name}")
+    failed = [name for name, ok in checks if not ok]
+    print(f"\n{'SEMUA LULUS / all passed' if not failed else f'{len(failed)} GAGAL / failed'}")
+    return 0 if not failed else 1
+
+
 # -- the run -------------------------------------------------------------------------------------
 
 
@@ -914,6 +1316,17 @@ def simulate(args: argparse.Namespace) -> int:
         "opens_at": fmt(fb.opens_at), "due_at": fmt(fb.due_at),
         "approve_due_at": fmt(fb.approve_due_at), "closes_at": fmt(fb.closes_at)}
     ).raise_for_status()
+    # the year's end: the annual rating stage after the last period's due date and the 360
+    # stage's close; a short appeal window (fractions of a day), set before publication
+    annual = annual_rules.compressed_stage(
+        max(max(p.stage.due_at for p in schedule), fb.closes_at) + timedelta(seconds=15),
+        args.annual_minutes)
+    client.put(f"/api/v1/cycles/{cid}/penilaian/calendar", json={
+        "opens_at": fmt(annual.opens_at), "due_at": fmt(annual.due_at),
+        "approve_due_at": fmt(annual.approve_due_at), "closes_at": fmt(annual.closes_at)}
+    ).raise_for_status()
+    client.put(f"/api/v1/cycles/{cid}/penilaian/keberatan",
+               json={"hari": args.keberatan_days}).raise_for_status()
     client.post(f"/api/v1/cycles/{cid}/launch").raise_for_status()
     last_close = max(p.stage.closes_at for p in schedule)
     print(f"siklus {year} ({periodisasi}) diluncurkan; perencanaan {args.minutes:g} menit "
@@ -950,6 +1363,7 @@ def simulate(args: argparse.Namespace) -> int:
     periods = PeriodPlayer(client, random.Random(args.seed + 1), schedule, periodisasi,
                            api.timezone, args.late_share)
     bag = Mailbag()
+    year_end_mail: list[Mail] = []
     planning_progress: list[dict] = []
     period_offsets = False
     deadline = max(last_close, fb.closes_at) + timedelta(seconds=240)
@@ -957,6 +1371,9 @@ def simulate(args: argparse.Namespace) -> int:
         while datetime.now(UTC) < deadline:
             at = datetime.now(UTC)
             for m in inbox.messages():
+                if m.kind in YEAR_END_KINDS:
+                    year_end_mail.append(m)
+                    continue
                 bag.add(m)
                 if m.kind in FEEDBACK_KINDS:
                     feedback.receive(m, at)
@@ -976,12 +1393,23 @@ def simulate(args: argparse.Namespace) -> int:
                     (bag.kinds["laporan_360"] or at > fb.closes_at + timedelta(seconds=240)):
                 time.sleep(20)  # the last messages queued at closing
                 for m in inbox.messages():
-                    bag.add(m)
+                    if m.kind in YEAR_END_KINDS:
+                        year_end_mail.append(m)
+                    else:
+                        bag.add(m)
                 break
             time.sleep(2)
     finally:
         periods.close()
         feedback.close()
+    ye = YearEnd(client, cid, people, YearEndPlan.of(units), annual, args.keberatan_days,
+                 api.timezone)
+    try:
+        run_year_end(ye, inbox, bag, year_end_mail)
+    except Exception as exc:  # noqa: BLE001 - reported, the checks fail
+        ye.errors[f"akhir tahun {type(exc).__name__}: {exc}"] += 1
+        if not ye.final:
+            ye.final = ye.units()
     survey_thread.join(timeout=300) if args.survey_respondents else None
     if not planning_progress:
         planning_progress = client.get(f"/api/v1/cycles/{cid}/progress").json()
@@ -991,6 +1419,7 @@ def simulate(args: argparse.Namespace) -> int:
     komp = client.get(f"/api/v1/kompetensi/siklus/{cid}/rekomendasi").raise_for_status().json()
     status |= report_feedback(feedback, bag, people, fb_state, komp, survey, survey_stats,
                               args.survey_respondents)
+    status |= report_year_end(ye, bag, people)
     return status
 
 

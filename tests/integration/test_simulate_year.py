@@ -147,3 +147,39 @@ def test_the_360_form_and_the_survey_form_are_parsed() -> None:
               '<label for="cek">berapa <span id="soal">4 + 7</span>?</label>')
     assert skm_form(survey) == ("tok.en-1", 11)
     assert skm_form("<p>closed</p>") is None
+
+
+def test_year_end_keys_have_their_kinds() -> None:
+    from kinerja.simulate import PERIOD_KINDS, YEAR_END_KINDS
+
+    assert kind_of("invite:7:penilaian:41") == "undangan_penilaian_tahunan"
+    assert kind_of("report:7:penilaian:20281231235900:bkpsdm@contoh.go.id") == "laporan_penilaian"
+    assert kind_of("hasil:7:41") == "hasil_kinerja"
+    assert kind_of("keberatan:3:12") == "keberatan_diajukan"
+    assert kind_of("keberatan-diputus:3") == "keberatan_diputus"
+    assert kind_of("pembinaan:5:12") == "rencana_pembinaan"
+    assert kind_of("remind-annual:9:1700000000:1") == "pengingat_penilaian_tahunan"
+    for kind in ("undangan_penilaian_tahunan", "laporan_penilaian", "hasil_kinerja",
+                 "keberatan_diajukan", "keberatan_diputus", "rencana_pembinaan"):
+        assert kind in YEAR_END_KINDS and kind not in PERIOD_KINDS
+    # the period and 360 keys are unchanged
+    assert kind_of("invite:7:periode4:41") == "undangan_realisasi"
+    assert kind_of("report:7:umpan_balik:x@contoh.go.id") == "laporan_360"
+
+
+def test_the_year_end_plan_breaks_two_curves_and_fits_the_rest() -> None:
+    from collections import Counter
+
+    from kinerja.simulate import AIM, YearEndPlan
+    from models.rules.scoring import check_distribution, predikat
+
+    plan = YearEndPlan.of(Counter({"A": 10, "B": 6, "C": 5, "D": 4, "E": 3}))
+    assert plan.grade == {"A": "Baik", "B": "Istimewa", "C": "Butuh Perbaikan",
+                          "D": "Baik", "E": "Istimewa"}
+    assert (plan.calibrate_unit, plan.override_unit) == ("A", "B")
+
+    def breaks(unit: str, n: int) -> bool:
+        got = [predikat(*AIM[plan.aim(unit, i)]) for i in range(n)]
+        return bool(check_distribution(plan.grade[unit], got))
+    assert breaks("A", 10) and breaks("B", 6)
+    assert not any(breaks(u, n) for u, n in (("C", 5), ("D", 4), ("E", 3), ("D", 1)))
