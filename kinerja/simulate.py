@@ -1086,12 +1086,17 @@ class YearEnd:
 
     def file(self) -> None:
         """Two pegawai whose PPK has a superior (the decider) file a keberatan: one rated Butuh
-        Perbaikan (it will be changed), one rated Baik (kept)."""
+        Perbaikan (it will be changed; from a unit graded Butuh Perbaikan, whose curve still fits
+        after the change, never the calibrated unit), one rated Baik (kept)."""
         if len(self.filed) >= 2:
             return
         want = ("BP", "B")
+        order = sorted(self.rated.values(), key=lambda r: (
+            self.plan.grade.get(r[2]) != "Butuh Perbaikan", r[1]))
         for aim in want[len(self.filed):]:
-            for _skp, (_path, nip, _unit, a, head) in sorted(self.rated.items()):
+            for _path, nip, unit, a, head in order:
+                if unit == self.plan.calibrate_unit:
+                    continue
                 p = self.by_nip.get(nip, {})
                 ppk = self.by_id.get(p.get("atasan_id"))
                 email = (p.get("email") or "").lower()
