@@ -90,7 +90,7 @@ def open_period_chunk(*, session: Session, cycle: Cycle, stage: CycleStage, pega
     ppk_ids = {r[3] for r in rows if r[3] is not None}
     ppks = {p.id: p for p in pegawai_by_id(session=session, ids=ppk_ids).values() if p.active}
     created = _ensure_tasks(session, cycle, stage, list(people), list(ppks), now)
-    pending = _unrated_by_ppk(session, cycle.id, stage.periode,
+    pending = unrated_by_ppk(session, cycle.id, stage.periode,
                               [pid for _, kind, pid in created if kind == TaskKind.NILAI_PERIODIK])
     messages = []
     for task_id, kind, pid in created:
@@ -135,25 +135,21 @@ def _ensure_tasks(session: Session, cycle: Cycle, stage: CycleStage, pegawai_ids
     return [(tid, row["kind"], row["pegawai_id"]) for tid, row in zip(ids, rows, strict=True)]
 
 
-def _unrated_by_ppk(session: Session, cycle_id: int, periode: int,
-                    ppk_ids: list[int]) -> dict[int, int]:
-    """Subordinates not yet rated in the period, per PPK (one grouped query)."""
-    out: dict[int, int] = {}
-    for i in range(0, len(ppk_ids), 900):
-        out.update(session.execute(
-            select(Pegawai.atasan_id, func.count()).select_from(SkpPeriode)
+def unrated_by_ppk(session: Session, cycle_id: int, periode: int,
+                   ppk_ids: list[int] | None) -> dict[int, int]:
+    """Subordinates not yet rated in the period, per PPK (grouped queries); every PPK when
+    `ppk_ids` is None."""
+    base = (select(Pegawai.atasan_id, func.count()).select_from(SkpPeriode)
             .join(Skp, Skp.id == SkpPeriode.skp_id).join(Pegawai, Pegawai.id == Skp.pegawai_id)
             .where(Skp.cycle_id == cycle_id, SkpPeriode.periode == periode, Pegawai.active,
-                   SkpPeriode.predikat.is_(None), Pegawai.atasan_id.in_(ppk_ids[i:i + 900]))
-            .group_by(Pegawai.atasan_id)).all())
+                   SkpPeriode.predikat.is_(None), Pegawai.atasan_id.is_not(None))
+            .group_by(Pegawai.atasan_id))
+    if ppk_ids is None:
+        return dict(session.execute(base).all())
+    out: dict[int, int] = {}
+    for i in range(0, len(ppk_ids), 900):
+        out.update(session.execute(base.where(Pegawai.atasan_id.in_(ppk_ids[i:i + 900]))).all())
     return out
-
-
-def _unrated_count(session: Session, cycle_id: int, periode: int, ppk_id: int) -> int:
-    return session.execute(select(func.count()).select_from(SkpPeriode).join(
-        Skp, Skp.id == SkpPeriode.skp_id).join(Pegawai, Pegawai.id == Skp.pegawai_id).where(
-        Skp.cycle_id == cycle_id, SkpPeriode.periode == periode, Pegawai.atasan_id == ppk_id,
-        Pegawai.active, SkpPeriode.predikat.is_(None))).scalar_one()
 
 
 def open_stages(*, session: Session, cycle_id: int) -> list[CycleStage]:
@@ -622,7 +618,7 @@ def rate(*, session: Session, view: PeriodView, hasil_kerja: str, perilaku: str,
                 "link": task_link, "periode_label": view.label(mail.language),
                 "ppk_nama": ppk.nama, "hasil_kerja": hk.value, "perilaku": pk.value,
                 "predikat": record.predikat.value}}])
-    if _unrated_count(session, view.cycle.id, view.stage.periode, ppk.id) == 0:
+    if not unrated_by_ppk(session, view.cycle.id, view.stage.periode, [ppk.id]):
         _finish_task(session, view, TaskKind.NILAI_PERIODIK, ppk.id, now)
     return record
 
@@ -663,12 +659,7 @@ def sync_ppk_tasks(*, session: Session, cycle: Cycle, stage: CycleStage, now: da
     someone (HR's change, a re-import) gets a task and an invitation, a finished task reopens
     when a newly arrived subordinate waits, and a PPK left with no one loses theirs.
     Returns (created or reopened, cancelled)."""
-    pending = dict(session.execute(
-        select(Pegawai.atasan_id, func.count()).select_from(SkpPeriode)
-        .join(Skp, Skp.id == SkpPeriode.skp_id).join(Pegawai, Pegawai.id == Skp.pegawai_id)
-        .where(Skp.cycle_id == cycle.id, SkpPeriode.periode == stage.periode, Pegawai.active,
-               Pegawai.atasan_id.is_not(None), SkpPeriode.predikat.is_(None))
-        .group_by(Pegawai.atasan_id)).all())
+    pending = unrated_by_ppk(session, cycle.id, stage.periode, None)
     have_any = set(session.execute(
         select(Pegawai.atasan_id).select_from(SkpPeriode).join(Skp, Skp.id == SkpPeriode.skp_id)
         .join(Pegawai, Pegawai.id == Skp.pegawai_id)

@@ -183,7 +183,7 @@ def sweep_period(*, session: Session, cycle: Cycle, stage: CycleStage, now: date
     """Reminders for an open monitoring period: pegawai who have not reported their realisasi,
     PPK with subordinates not yet rated; after the PPK's deadline, escalation to the atasan PPK
     (or HR at the top), once per PPK and period. Idempotent."""
-    from models.repo.monitoring import period_label
+    from models.repo.monitoring import period_label, unrated_by_ppk
     from models.rules import periods
     from models.tables import SkpPeriode
 
@@ -208,7 +208,7 @@ def sweep_period(*, session: Session, cycle: Cycle, stage: CycleStage, now: date
             SkpPeriode, SkpPeriode.skp_id == Skp.id).where(
             Skp.cycle_id == cycle.id, SkpPeriode.periode == stage.periode,
             Skp.pegawai_id.in_(own or [-1]))).all())
-        pending = _unrated_by_ppk(session, cycle.id, stage.periode,
+        pending = unrated_by_ppk(session, cycle.id, stage.periode,
                                   [t.pegawai_id for t in tasks if t.kind == TaskKind.NILAI_PERIODIK])
 
         def message(task: Task, p: Pegawai, reported: dict = reported,
@@ -228,26 +228,14 @@ def sweep_period(*, session: Session, cycle: Cycle, stage: CycleStage, now: date
     return SweepResult(reminders, _period_escalations(session, cycle, stage, now, mail, label))
 
 
-def _unrated_by_ppk(session: Session, cycle_id: int, periode: int,
-                    ppk_ids: list[int] | None) -> dict[int, int]:
-    from models.tables import SkpPeriode
-
-    query = (select(Pegawai.atasan_id, func.count()).select_from(SkpPeriode)
-             .join(Skp, Skp.id == SkpPeriode.skp_id).join(Pegawai, Pegawai.id == Skp.pegawai_id)
-             .where(Skp.cycle_id == cycle_id, SkpPeriode.periode == periode, Pegawai.active,
-                    SkpPeriode.predikat.is_(None), Pegawai.atasan_id.is_not(None))
-             .group_by(Pegawai.atasan_id))
-    if ppk_ids is not None:
-        query = query.where(Pegawai.atasan_id.in_(ppk_ids or [-1]))
-    return dict(session.execute(query).all())
-
-
 def _period_escalations(session: Session, cycle: Cycle, stage: CycleStage, now: datetime,
                         mail: Mail, label: str) -> int:
     """After the PPK's deadline: tell each late PPK's superior (or HR) once per period."""
     if now < stage.approve_due_at:
         return 0
-    pending = _unrated_by_ppk(session, cycle.id, stage.periode, None)
+    from models.repo.monitoring import unrated_by_ppk
+
+    pending = unrated_by_ppk(session, cycle.id, stage.periode, None)
     ppks = pegawai_by_id(session=session, ids=list(pending))
     bosses = pegawai_by_id(session=session, ids=[q.atasan_id for q in ppks.values() if q.atasan_id])
     due = format_datetime(stage.approve_due_at, cycle.timezone, mail.language)
