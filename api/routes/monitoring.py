@@ -16,6 +16,7 @@ from api.routes.tasks import NOT_YOURS, LinkPageError, TaskLink, TaskLinkDep
 from models.repo import monitoring as repo
 from models.repo import skp as skp_repo
 from models.rules import evidence
+from models.rules import monitoring as rules
 from models.rules.enums import JenisDialog, Rating, TaskKind
 from models.rules.errors import InvalidInput, LinkRejected, RuleError
 from models.rules.scoring import MATRIX
@@ -330,10 +331,7 @@ def rate_many(request: Request, link: TaskLinkDep, session: SessionDep,
             if not hk and not pk:
                 continue
             view = subordinate_period(link, session, skp_id)
-            if not hk or not pk:
-                nama = view.skp_view.pegawai.nama
-                raise InvalidInput(f"{nama}: pilih kedua rating (hasil kerja dan perilaku).",
-                                   f"{nama}: choose both ratings (hasil kerja and perilaku).")
+            rules.ensure_both_ratings(hk, pk, view.skp_view.pegawai.nama)
             if (view.record.hasil_kerja, view.record.perilaku) == (hk, pk):
                 continue
             repo.rate(session=session, view=view, hasil_kerja=hk, perilaku=pk,

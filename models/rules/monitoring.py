@@ -99,3 +99,10 @@ def clean_text(value: str, name_id: str, name_en: str, limit: int, *,
         raise InvalidInput(f"{name_id} terlalu panjang (maks. {limit} karakter).",
                            f"{name_en} is too long (max {limit} characters).")
     return value
+
+
+def ensure_both_ratings(hasil_kerja: str, perilaku: str, nama: str) -> None:
+    """A row of the PPK's list is rated with both ratings or left blank, never half."""
+    if not hasil_kerja or not perilaku:
+        raise InvalidInput(f"{nama}: pilih kedua rating (hasil kerja dan perilaku).",
+                           f"{nama}: choose both ratings (hasil kerja and perilaku).")
