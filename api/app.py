@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.deps import LoginRequired, lang_of
 from api.launcher import Launcher, OrchestrationUnavailable, PrefectLauncher
@@ -13,24 +14,37 @@ from api.routes import (
     dev,
     health,
     hr_api,
+    hr_audit,
+    hr_dashboard,
     hr_exports,
     hr_kompetensi,
+    hr_ops,
     hr_pages,
     hr_penilaian,
     hr_skm,
     hr_tindak_lanjut,
+    hr_users,
     keberatan,
     kompetensi,
     monitoring,
     penilaian,
+    preferensi,
     skm,
     tasks,
     umpan_balik,
 )
 from api.routes.tasks import LinkPageError
 from kinerja.runtime import Runtime, secret_key
+from models.repo import audit
 from models.repo.cycles import NotFound
-from models.rules.errors import IncompleteSkp, InvalidInput, InvalidTransition, LinkRejected, RuleError
+from models.rules.errors import (
+    Forbidden,
+    IncompleteSkp,
+    InvalidInput,
+    InvalidTransition,
+    LinkRejected,
+    RuleError,
+)
 
 
 def status_of(exc: RuleError) -> int:
@@ -38,11 +52,24 @@ def status_of(exc: RuleError) -> int:
         return 404
     if isinstance(exc, InvalidTransition):
         return 409
-    if isinstance(exc, LinkRejected):
+    if isinstance(exc, LinkRejected | Forbidden):
         return 403
     if isinstance(exc, IncompleteSkp | InvalidInput):
         return 422
     return 400
+
+
+class AuditContextMiddleware:
+    """A fresh audit context per request: the policy dependency (HR session or token) or the
+    task link fills in who acted and from where; every audit line of the request reads it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            audit.begin(actor="anonim", via="web")
+        await self.app(scope, receive, send)
 
 
 def create_app(rt: Runtime, launcher: Launcher | None = None) -> FastAPI:
@@ -54,9 +81,10 @@ def create_app(rt: Runtime, launcher: Launcher | None = None) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=secret_key(rt.api), session_cookie="kinerja_hr",
                        same_site="lax", https_only=rt.api.public_url.startswith("https"),
                        max_age=12 * 3600)
+    app.add_middleware(AuditContextMiddleware)
     for module in (health, hr_api, hr_pages, tasks, monitoring, umpan_balik, kompetensi,
                    hr_kompetensi, skm, hr_skm, penilaian, hr_penilaian, hr_exports, keberatan,
-                   hr_tindak_lanjut):
+                   hr_tindak_lanjut, hr_dashboard, hr_ops, hr_audit, hr_users, preferensi):
         app.include_router(module.router)
     app.include_router(hr_penilaian.api)
     if rt.api.dev:

@@ -1,18 +1,17 @@
-"""Dependencies as Annotated aliases: the runtime, a DB session, the current HR user."""
+"""Dependencies as Annotated aliases: the runtime, a DB session, the language, the form.
+(Who may call an HR route is declared with the policies in api.access.)"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from kinerja.runtime import Runtime
 from models.db import session_scope
-from models.repo.hr import user_for_token
-from models.tables import HrUser
 
 
 def get_rt(request: Request) -> Runtime:
@@ -34,31 +33,6 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 class LoginRequired(Exception):
     """An HR page opened without a session: redirect to the login page."""
-
-
-def current_hr_page(request: Request, session: SessionDep) -> HrUser:
-    uid = request.session.get("hr_user_id")
-    user = session.get(HrUser, uid) if uid else None
-    if user is None or not user.active:
-        raise LoginRequired()
-    return user
-
-
-def current_hr_api(request: Request, session: SessionDep) -> HrUser:
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        user = user_for_token(session=session, token=auth[7:].strip())
-    else:
-        uid = request.session.get("hr_user_id")
-        user = session.get(HrUser, uid) if uid else None
-    if user is None or not user.active:
-        raise HTTPException(401, "Perlu login HR atau token API (Authorization: Bearer ...).",
-                            headers={"WWW-Authenticate": "Bearer"})
-    return user
-
-
-CurrentHrPage = Annotated[HrUser, Depends(current_hr_page)]
-CurrentHrApi = Annotated[HrUser, Depends(current_hr_api)]
 
 
 def lang_of(request: Request) -> str:

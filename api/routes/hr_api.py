@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query, Request, UploadFile
 from sqlalchemy import select
 
 from api import services
-from api.deps import CurrentHrApi, RuntimeDep, SessionDep
+from api.access import AgencyReader, AgencyWriter, UnitReader, UnitWriter
+from api.deps import RuntimeDep, SessionDep
 from models.importer import import_organisation
 from models.repo.cycles import list_cycles
 from models.repo.people import unit_names
@@ -21,7 +22,7 @@ MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 @router.post("/import")
 def import_org(file: UploadFile, rt: RuntimeDep, session: SessionDep,
-                     user: CurrentHrApi) -> dict[str, int]:
+                     user: AgencyWriter) -> dict[str, int]:
     """Import the organisation (CSV or XLSX); all-or-nothing, 422 with every problem by row."""
     data = file.file.read(MAX_IMPORT_BYTES + 1)
     if len(data) > MAX_IMPORT_BYTES:
@@ -33,7 +34,7 @@ def import_org(file: UploadFile, rt: RuntimeDep, session: SessionDep,
 
 
 @router.get("/pegawai")
-def list_pegawai(session: SessionDep, user: CurrentHrApi,
+def list_pegawai(session: SessionDep, user: UnitReader,
                  offset: Annotated[int, Query(ge=0)] = 0,
                  limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, object]]:
     rows = session.execute(select(Pegawai).order_by(Pegawai.id).offset(offset)
@@ -50,7 +51,7 @@ def list_pegawai(session: SessionDep, user: CurrentHrApi,
 
 @router.put("/pegawai/{nip}/atasan")
 def put_atasan(nip: str, data: services.AtasanIn, rt: RuntimeDep, session: SessionDep,
-               user: CurrentHrApi) -> dict[str, object]:
+               user: UnitWriter) -> dict[str, object]:
     """Change the employee's superior (PPK) mid-cycle; the new PPK takes over the open tasks.
     422 for an unknown or inactive NIP, or a change that would make the chain circular."""
     pegawai, atasan = services.change_atasan(rt, session, nip, data, f"hr:{user.username}")
@@ -58,14 +59,14 @@ def put_atasan(nip: str, data: services.AtasanIn, rt: RuntimeDep, session: Sessi
 
 
 @router.get("/cycles")
-def get_cycles(rt: RuntimeDep, session: SessionDep, user: CurrentHrApi) -> list[dict[str, object]]:
+def get_cycles(rt: RuntimeDep, session: SessionDep, user: UnitReader) -> list[dict[str, object]]:
     return [{"id": c.id, "tahun": c.tahun, "nama": c.nama, "status": c.status}
             for c in list_cycles(session=session)]
 
 
 @router.post("/cycles", status_code=201)
 def post_cycle(data: services.CycleIn, rt: RuntimeDep, session: SessionDep,
-               user: CurrentHrApi) -> dict[str, object]:
+               user: AgencyWriter) -> dict[str, object]:
     """Create a cycle with its planning calendar (defaults from the regulation's January)."""
     cycle = services.create_cycle(rt, session, data, f"hr:{user.username}")
     session.flush()
@@ -74,13 +75,13 @@ def post_cycle(data: services.CycleIn, rt: RuntimeDep, session: SessionDep,
 
 @router.get("/cycles/{cycle_id}")
 def get_cycle(cycle_id: int, rt: RuntimeDep, session: SessionDep,
-              user: CurrentHrApi) -> dict[str, object]:
+              user: UnitReader) -> dict[str, object]:
     return services.cycle_summary(rt, session, cycle_id)
 
 
 @router.put("/cycles/{cycle_id}/calendar")
 def put_calendar(cycle_id: int, data: services.CalendarIn, rt: RuntimeDep, session: SessionDep,
-                 user: CurrentHrApi) -> dict[str, object]:
+                 user: AgencyWriter) -> dict[str, object]:
     """Change planning dates; 409 when `version` is stale or the stage already passed a date."""
     services.set_calendar(rt, session, cycle_id, data, f"hr:{user.username}")
     session.flush()
@@ -89,7 +90,7 @@ def put_calendar(cycle_id: int, data: services.CalendarIn, rt: RuntimeDep, sessi
 
 @router.put("/cycles/{cycle_id}/periodisasi")
 def put_periodisasi(cycle_id: int, data: services.PeriodisasiIn, rt: RuntimeDep,
-                    session: SessionDep, user: CurrentHrApi) -> dict[str, object]:
+                    session: SessionDep, user: AgencyWriter) -> dict[str, object]:
     """Switch the monitoring periods (triwulanan / bulanan) with default dates; 409 once the
     cycle is launched."""
     services.set_periodisasi(rt, session, cycle_id, data, f"hr:{user.username}")
@@ -99,7 +100,7 @@ def put_periodisasi(cycle_id: int, data: services.PeriodisasiIn, rt: RuntimeDep,
 
 @router.get("/cycles/{cycle_id}/periode")
 def get_periods(cycle_id: int, session: SessionDep,
-                user: CurrentHrApi) -> list[dict[str, object]]:
+                user: AgencyReader) -> list[dict[str, object]]:
     """Every monitoring period: label, range, dates, state, and once opened the counts
     (peserta, dilaporkan, dinilai, belum_dinilai) in total and per unit."""
     return services.period_list(session, cycle_id)
@@ -108,7 +109,7 @@ def get_periods(cycle_id: int, session: SessionDep,
 @router.put("/cycles/{cycle_id}/periode/{periode}/calendar")
 def put_period_calendar(cycle_id: int, periode: int, data: services.CalendarIn,
                         rt: RuntimeDep, session: SessionDep,
-                        user: CurrentHrApi) -> dict[str, object]:
+                        user: AgencyWriter) -> dict[str, object]:
     """Change one period's dates; 409 when `version` is stale or the period already passed a
     date, 422 when the dates are out of order."""
     services.set_calendar(rt, session, cycle_id, data, f"hr:{user.username}",
@@ -118,7 +119,7 @@ def put_period_calendar(cycle_id: int, periode: int, data: services.CalendarIn,
 
 
 @router.get("/cycles/{cycle_id}/umpan-balik")
-def get_feedback(cycle_id: int, session: SessionDep, user: CurrentHrApi) -> dict[str, object]:
+def get_feedback(cycle_id: int, session: SessionDep, user: AgencyReader) -> dict[str, object]:
     """The 360 stage: dates, the rule and threshold, and counts (never answers)."""
     from models.repo.cycles import get_cycle
 
@@ -127,7 +128,7 @@ def get_feedback(cycle_id: int, session: SessionDep, user: CurrentHrApi) -> dict
 
 @router.put("/cycles/{cycle_id}/umpan-balik/calendar")
 def put_feedback_calendar(cycle_id: int, data: services.CalendarIn, rt: RuntimeDep,
-                          session: SessionDep, user: CurrentHrApi) -> dict[str, object]:
+                          session: SessionDep, user: AgencyWriter) -> dict[str, object]:
     services.set_calendar(rt, session, cycle_id, data, f"hr:{user.username}",
                           StageCode.UMPAN_BALIK)
     session.flush()
@@ -136,14 +137,14 @@ def put_feedback_calendar(cycle_id: int, data: services.CalendarIn, rt: RuntimeD
 
 @router.put("/cycles/{cycle_id}/umpan-balik/pengaturan")
 def put_feedback_settings(cycle_id: int, data: services.Pengaturan360In, rt: RuntimeDep,
-                          session: SessionDep, user: CurrentHrApi) -> dict[str, object]:
+                          session: SessionDep, user: AgencyWriter) -> dict[str, object]:
     """The rule may change until the stage opens; the threshold until it closes (409 after)."""
     return services.set_feedback_settings(rt, session, cycle_id, data, f"hr:{user.username}")
 
 
 @router.put("/cycles/{cycle_id}/reminders")
 def put_reminders(cycle_id: int, data: services.RemindersIn, rt: RuntimeDep, session: SessionDep,
-                  user: CurrentHrApi) -> dict[str, object]:
+                  user: AgencyWriter) -> dict[str, object]:
     services.set_reminders(rt, session, cycle_id, data, f"hr:{user.username}")
     session.flush()
     return services.cycle_summary(rt, session, cycle_id)
@@ -151,7 +152,7 @@ def put_reminders(cycle_id: int, data: services.RemindersIn, rt: RuntimeDep, ses
 
 @router.post("/cycles/{cycle_id}/launch")
 async def launch(cycle_id: int, request: Request, rt: RuntimeDep, session: SessionDep,
-                 user: CurrentHrApi) -> dict[str, object]:
+                 user: AgencyWriter) -> dict[str, object]:
     """Start the cycle's orchestrator in Prefect; launching again changes nothing."""
     cycle = await services.launch(rt, session, request.app.state.launcher, cycle_id,
                                   f"hr:{user.username}")
@@ -160,14 +161,14 @@ async def launch(cycle_id: int, request: Request, rt: RuntimeDep, session: Sessi
 
 @router.get("/cycles/{cycle_id}/progress")
 def progress(cycle_id: int, rt: RuntimeDep, session: SessionDep,
-             user: CurrentHrApi) -> list[dict[str, object]]:
+             user: AgencyReader) -> list[dict[str, object]]:
     """Per unit: total, draf, diajukan, dikembalikan, disetujui, terlambat."""
     return services.cycle_summary(rt, session, cycle_id)["progress"]  # type: ignore[return-value]
 
 
 @router.post("/cycles/{cycle_id}/realisasi/import")
 def import_realisasi(cycle_id: int, file: UploadFile, rt: RuntimeDep, session: SessionDep,
-                           user: CurrentHrApi) -> dict[str, int]:
+                           user: AgencyWriter) -> dict[str, int]:
     """Import realisasi from another system (CSV or XLSX: NIP, Kode IKI, Periode, Realisasi);
     all-or-nothing, 422 with every problem by row and column."""
     from models.repo.realisasi_import import import_realisasi as run_import

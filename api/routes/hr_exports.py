@@ -11,14 +11,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from api.deps import CurrentHrApi, CurrentHrPage, RuntimeDep, SessionDep, lang_of
+from api.access import AgencyReader, Principal, need_agency_read, need_unit_read
+from api.deps import RuntimeDep, SessionDep, lang_of
 from api.pages import render
 from kinerja.runtime import Runtime
 from models.repo import exports
 from models.repo.audit import record
 from models.repo.cycles import NotFound, get_cycle
 from models.rules import siasn
-from models.tables import HrUser, Pegawai, Unit
+from models.tables import Pegawai, Unit
 
 pages = APIRouter(prefix="/hr/cycles/{cycle_id}/ekspor", include_in_schema=False)
 api = APIRouter(prefix="/api/v1/cycles/{cycle_id}/ekspor", tags=["ekspor"])
@@ -34,9 +35,10 @@ def _file(data: bytes, media_type: str, filename: str) -> Response:
 
 def _audit(request: Request, rt: Runtime, session: Session, cycle_id: int, jenis: str,
            **detail: object) -> None:
-    user: HrUser = request.state.hr_user
-    record(session=session, now=rt.clock.now(), actor=f"hr:{user.username}", action="ekspor",
-           entity="cycle", entity_id=cycle_id, after={"jenis": jenis} | detail)
+    user: Principal = request.state.principal
+    record(session=session, now=rt.clock.now(), actor=user.actor, action="ekspor",
+           entity="cycle", entity_id=cycle_id, after={"jenis": jenis} | detail,
+           pegawai_id=detail.get("pegawai_id"))  # type: ignore[arg-type]
 
 
 def _scope(session: Session, cycle_id: int, unit_id: int | None) -> tuple[int, str]:
@@ -100,22 +102,17 @@ def siasn_json(request: Request, rt: RuntimeDep, session: SessionDep, cycle_id: 
     return _file(body, "application/json", f"siasn_skp22_{tahun}.json")
 
 
-def _page_user(request: Request, user: CurrentHrPage) -> None:
-    request.state.hr_user = user
-
-
-def _api_user(request: Request, user: CurrentHrApi) -> None:
-    request.state.hr_user = user
-
-
-ROUTES: list[tuple[str, Callable[..., Response]]] = [
-    ("/hasil.csv", hasil_csv), ("/hasil.xlsx", hasil_xlsx),
-    ("/pegawai/{pegawai_id}/skp.pdf", _pdf("skp", exports.skp_pdf)),
-    ("/pegawai/{pegawai_id}/dek.pdf", _pdf("dek", exports.dek_pdf)),
-    ("/unit/{unit_id}.zip", unit_zip), ("/siasn.json", siasn_json)]
-for _path, _fn in ROUTES:  # the same downloads: console (session login) and API (token or session)
-    pages.add_api_route(_path, _fn, methods=["GET"], dependencies=[Depends(_page_user)])
-    api.add_api_route(_path, _fn, methods=["GET"], dependencies=[Depends(_api_user)],
+#: agency-wide files for admins and auditors; one person's or one unit's files also for the
+#: operators of that unit (the policy checks the path's pegawai_id / unit_id)
+ROUTES: list[tuple[str, Callable[..., Response], Callable[..., Principal]]] = [
+    ("/hasil.csv", hasil_csv, need_agency_read), ("/hasil.xlsx", hasil_xlsx, need_agency_read),
+    ("/pegawai/{pegawai_id}/skp.pdf", _pdf("skp", exports.skp_pdf), need_unit_read),
+    ("/pegawai/{pegawai_id}/dek.pdf", _pdf("dek", exports.dek_pdf), need_unit_read),
+    ("/unit/{unit_id}.zip", unit_zip, need_unit_read),
+    ("/siasn.json", siasn_json, need_agency_read)]
+for _path, _fn, _policy in ROUTES:  # the same downloads: console (session) and API (token)
+    pages.add_api_route(_path, _fn, methods=["GET"], dependencies=[Depends(_policy)])
+    api.add_api_route(_path, _fn, methods=["GET"], dependencies=[Depends(_policy)],
                       name=f"api_{_fn.__name__}")
 
 
@@ -128,7 +125,7 @@ def _mapping() -> dict[str, object]:
 
 
 @pages.get("")
-def ekspor_page(request: Request, session: SessionDep, user: CurrentHrPage,
+def ekspor_page(request: Request, session: SessionDep, user: AgencyReader,
                 cycle_id: int) -> Response:
     cycle = get_cycle(session=session, cycle_id=cycle_id)
     return render(request, "hr/ekspor.html", user=user, cycle=cycle,
@@ -137,7 +134,7 @@ def ekspor_page(request: Request, session: SessionDep, user: CurrentHrPage,
 
 
 @api.get("", response_model=None)
-def ekspor_index(session: SessionDep, user: CurrentHrApi, cycle_id: int) -> dict[str, object]:
+def ekspor_index(session: SessionDep, user: AgencyReader, cycle_id: int) -> dict[str, object]:
     """The downloads of a cycle, for the agency and per unit, with the SIASN code mapping."""
     get_cycle(session=session, cycle_id=cycle_id)
     base = f"/api/v1/cycles/{cycle_id}/ekspor"
@@ -153,7 +150,7 @@ def ekspor_index(session: SessionDep, user: CurrentHrApi, cycle_id: int) -> dict
 
 
 @api.get("/hasil", response_model=None)
-def hasil_json(session: SessionDep, user: CurrentHrApi, cycle_id: int,
+def hasil_json(session: SessionDep, user: AgencyReader, cycle_id: int,
                unit_id: int | None = None) -> list[dict[str, object]]:
     """The results rows as JSON (the same columns as the CSV)."""
     return [vars(r) for r in exports.result_rows(session=session, cycle_id=cycle_id,

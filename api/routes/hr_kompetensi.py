@@ -13,7 +13,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from api.deps import CurrentHrApi, CurrentHrPage, RuntimeDep, SessionDep, lang_of
+from api.access import AgencyReader, AgencyWriter
+from api.deps import RuntimeDep, SessionDep, lang_of
 from api.pages import render
 from models.repo import kompetensi as repo
 from models.repo.cycles import get_cycle, list_cycles
@@ -64,12 +65,12 @@ def _act(request: Request, session: Session, user: HrUser, action, anchor: str) 
 
 
 @pages.get("")
-def list_page(request: Request, session: SessionDep, user: CurrentHrPage) -> Response:
+def list_page(request: Request, session: SessionDep, user: AgencyReader) -> Response:
     return _list_page(request, session, user)
 
 
 @pages.post("")
-def add_kompetensi(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def add_kompetensi(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
                    kode: Text = "", nama: Text = "", jenis: Text = "", level_standar: Text = "3"
                    ) -> Response:
     return _act(request, session, user, lambda: repo.add_kompetensi(
@@ -78,7 +79,7 @@ def add_kompetensi(request: Request, rt: RuntimeDep, session: SessionDep, user: 
 
 
 @pages.post("/pelatihan")
-def add_pelatihan(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def add_pelatihan(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
                   kompetensi_id: Annotated[int, Form()], nama: Text = "", penyelenggara: Text = "",
                   keterangan: Text = "") -> Response:
     return _act(request, session, user, lambda: repo.save_pelatihan(
@@ -87,7 +88,7 @@ def add_pelatihan(request: Request, rt: RuntimeDep, session: SessionDep, user: C
 
 
 @pages.post("/pelatihan/{pelatihan_id}")
-def edit_pelatihan(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def edit_pelatihan(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
                    pelatihan_id: int, kompetensi_id: Annotated[int, Form()], nama: Text = "",
                    penyelenggara: Text = "", keterangan: Text = "", aktif: Text = "") -> Response:
     return _act(request, session, user, lambda: repo.save_pelatihan(
@@ -111,12 +112,12 @@ def _cycle_page(request: Request, session: Session, user: HrUser, cycle_id: int,
 
 
 @pages.get("/siklus/{cycle_id}")
-def cycle_page(request: Request, session: SessionDep, user: CurrentHrPage, cycle_id: int) -> Response:
+def cycle_page(request: Request, session: SessionDep, user: AgencyReader, cycle_id: int) -> Response:
     return _cycle_page(request, session, user, cycle_id)
 
 
 @pages.post("/siklus/{cycle_id}/ambang")
-def set_ambang(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def set_ambang(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
                cycle_id: int, ambang_gap: Text = "") -> Response:
     try:
         repo.set_ambang_gap(session=session, cycle_id=cycle_id, value=ambang_gap,
@@ -137,7 +138,7 @@ def _cell(value: object) -> str:
 
 
 @pages.get("/siklus/{cycle_id}/rekomendasi.csv")
-def export_csv(session: SessionDep, user: CurrentHrPage, cycle_id: int) -> Response:
+def export_csv(session: SessionDep, user: AgencyReader, cycle_id: int) -> Response:
     """UTF-8 with BOM, semicolon-separated (what Excel opens directly in an Indonesian locale)."""
     cycle = get_cycle(session=session, cycle_id=cycle_id)
     buf = io.StringIO()
@@ -151,7 +152,7 @@ def export_csv(session: SessionDep, user: CurrentHrPage, cycle_id: int) -> Respo
 
 
 @pages.post("/{kompetensi_id}")
-def edit_kompetensi(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def edit_kompetensi(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
                     kompetensi_id: int, nama: Text = "", jenis: Text = "",
                     level_standar: Text = "", aktif: Text = "") -> Response:
     return _act(request, session, user, lambda: repo.update_kompetensi(
@@ -161,7 +162,7 @@ def edit_kompetensi(request: Request, rt: RuntimeDep, session: SessionDep, user:
 
 
 @pages.post("/{kompetensi_id}/{arah}")
-def move_kompetensi(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def move_kompetensi(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
                     kompetensi_id: int, arah: str) -> Response:
     """Move a competency up (naik) or down (turun) the list."""
     return _act(request, session, user, lambda: repo.move_kompetensi(
@@ -208,42 +209,42 @@ def _pelatihan_out(p: Pelatihan) -> dict[str, object]:
 
 
 @api.get("")
-def get_kompetensi(session: SessionDep, user: CurrentHrApi) -> list[dict[str, object]]:
+def get_kompetensi(session: SessionDep, user: AgencyReader) -> list[dict[str, object]]:
     """The competency list, active ones first, in their order."""
     return [_kompetensi_out(k) for k in repo.list_kompetensi(session=session)]
 
 
 @api.post("", status_code=201)
 def post_kompetensi(data: KompetensiIn, rt: RuntimeDep, session: SessionDep,
-                    user: CurrentHrApi) -> dict[str, object]:
+                    user: AgencyWriter) -> dict[str, object]:
     return _kompetensi_out(repo.add_kompetensi(
         session=session, kode=data.kode, nama=data.nama, jenis=data.jenis,
         level_standar=data.level_standar, now=rt.clock.now(), actor=_actor(user)))
 
 
 @api.get("/pelatihan")
-def get_pelatihan(session: SessionDep, user: CurrentHrApi) -> list[dict[str, object]]:
+def get_pelatihan(session: SessionDep, user: AgencyReader) -> list[dict[str, object]]:
     """The training catalogue; each entry belongs to one competency."""
     return [_pelatihan_out(p) for p in repo.list_pelatihan(session=session)]
 
 
 @api.post("/pelatihan", status_code=201)
 def post_pelatihan(data: PelatihanIn, rt: RuntimeDep, session: SessionDep,
-                   user: CurrentHrApi) -> dict[str, object]:
+                   user: AgencyWriter) -> dict[str, object]:
     return _pelatihan_out(repo.save_pelatihan(session=session, now=rt.clock.now(),
                                               actor=_actor(user), **data.model_dump()))
 
 
 @api.put("/pelatihan/{pelatihan_id}")
 def put_pelatihan(pelatihan_id: int, data: PelatihanIn, rt: RuntimeDep, session: SessionDep,
-                  user: CurrentHrApi) -> dict[str, object]:
+                  user: AgencyWriter) -> dict[str, object]:
     return _pelatihan_out(repo.save_pelatihan(session=session, now=rt.clock.now(),
                                               actor=_actor(user), pelatihan_id=pelatihan_id,
                                               **data.model_dump()))
 
 
 @api.get("/siklus/{cycle_id}/rekomendasi")
-def get_rekomendasi(cycle_id: int, session: SessionDep, user: CurrentHrApi) -> dict[str, object]:
+def get_rekomendasi(cycle_id: int, session: SessionDep, user: AgencyReader) -> dict[str, object]:
     """The cycle's counts, gap threshold and every training recommendation."""
     get_cycle(session=session, cycle_id=cycle_id)
     return {"ambang_gap": repo.ambang_gap(session=session, cycle_id=cycle_id),
@@ -253,7 +254,7 @@ def get_rekomendasi(cycle_id: int, session: SessionDep, user: CurrentHrApi) -> d
 
 @api.patch("/{kompetensi_id}")
 def patch_kompetensi(kompetensi_id: int, data: KompetensiUpdate, rt: RuntimeDep,
-                     session: SessionDep, user: CurrentHrApi) -> dict[str, object]:
+                     session: SessionDep, user: AgencyWriter) -> dict[str, object]:
     return _kompetensi_out(repo.update_kompetensi(
         session=session, kompetensi_id=kompetensi_id, now=rt.clock.now(), actor=_actor(user),
         **data.model_dump()))

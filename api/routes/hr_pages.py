@@ -12,11 +12,12 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from api import services
-from api.deps import CurrentHrPage, FormDep, RuntimeDep, SessionDep, lang_of
+from api.access import AgencyReader, AgencyWriter, Principal, UnitReader, UnitWriter
+from api.deps import FormDep, RuntimeDep, SessionDep, lang_of
 from api.pages import render
 from models.importer import ImportRejected, import_organisation
 from models.repo.cycles import list_cycles
-from models.repo.hr import authenticate
+from models.repo.hr import authenticate, end_session, start_session
 from models.rules import calendar
 from models.rules.enums import OutboxStatus, StageCode
 from models.rules.errors import RuleError
@@ -47,17 +48,27 @@ def login(request: Request, session: SessionDep, username: Annotated[str, Form()
         return render(request, "hr/login.html", status_code=401, next=next,
                       error="Nama pengguna atau kata sandi salah." if lang_of(request) == "id"
                       else "Wrong username or password.")
-    request.session["hr_user_id"] = user.id
-    return _back(next if next.startswith("/hr") else "/hr")
+    request.session.clear()
+    request.session["sid"] = start_session(session=session, user=user, metode="password",
+                                           now=request.app.state.rt.clock.now())
+    return _back(_safe_next(next))
+
+
+def _safe_next(next: str) -> str:
+    """Only a console path of this site (never //other.host or a scheme)."""
+    return next if next.startswith("/hr") and not next.startswith("//") else "/hr"
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, session: SessionDep) -> Response:
+    token = request.session.get("sid")
+    if token:
+        end_session(session=session, token=token, now=request.app.state.rt.clock.now())
     request.session.clear()
     return _back("/hr/login")
 
 
-def _home_page(request: Request, session: SessionDep, user: CurrentHrPage, year: int,
+def _home_page(request: Request, session: SessionDep, user: Principal, year: int,
                status_code: int = 200, **extra: object) -> Response:
     people = _count(session, select(func.count()).select_from(Pegawai).where(Pegawai.active))
     return render(request, "hr/home.html", status_code=status_code, user=user,
@@ -66,18 +77,18 @@ def _home_page(request: Request, session: SessionDep, user: CurrentHrPage, year:
 
 
 @router.get("")
-def home(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage) -> Response:
+def home(request: Request, rt: RuntimeDep, session: SessionDep, user: UnitReader) -> Response:
     return _home_page(request, session, user, rt.clock.now().year + 1)
 
 
 @router.get("/import")
-def import_form(request: Request, user: CurrentHrPage) -> Response:
+def import_form(request: Request, user: AgencyWriter) -> Response:
     return render(request, "hr/import.html", user=user, result=None, problems=[])
 
 
 @router.post("/import")
 def import_upload(request: Request, rt: RuntimeDep, session: SessionDep,
-                        user: CurrentHrPage, file: UploadFile) -> Response:
+                        user: AgencyWriter, file: UploadFile) -> Response:
     data = file.file.read()
     try:
         result = import_organisation(session=session, data=data, filename=file.filename or "",
@@ -90,7 +101,7 @@ def import_upload(request: Request, rt: RuntimeDep, session: SessionDep,
 
 
 @router.post("/cycles")
-def new_cycle(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def new_cycle(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
               tahun: Annotated[int, Form()], nama: Annotated[str, Form()] = "",
               periodisasi: Annotated[str, Form()] = "triwulanan") -> Response:
     try:
@@ -107,7 +118,7 @@ def new_cycle(request: Request, rt: RuntimeDep, session: SessionDep, user: Curre
 
 
 @router.post("/pegawai/atasan")
-def change_atasan(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def change_atasan(request: Request, rt: RuntimeDep, session: SessionDep, user: UnitWriter,
                   nip: Annotated[str, Form()], atasan_nip: Annotated[str, Form()]) -> Response:
     """A new superior (PPK) for one employee mid-cycle; nothing changes on an error."""
     year = rt.clock.now().year + 1
@@ -124,7 +135,7 @@ def change_atasan(request: Request, rt: RuntimeDep, session: SessionDep, user: C
         else f"The superior (PPK) of {who} is now {new}."))
 
 
-def _cycle_page(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def _cycle_page(request: Request, rt: RuntimeDep, session: SessionDep, user: Principal,
                 cycle_id: int, status_code: int = 200, **extra: object) -> Response:
     summary = services.cycle_summary(rt, session, cycle_id)
     parked = session.execute(select(OutboxMessage).where(
@@ -152,13 +163,13 @@ def _span(tz: str, lang: str):  # type: ignore[no-untyped-def]
 
 
 @router.get("/cycles/{cycle_id}")
-def cycle_page(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def cycle_page(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyReader,
                cycle_id: int) -> Response:
     return _cycle_page(request, rt, session, user, cycle_id)
 
 
 @router.post("/cycles/{cycle_id}/calendar")
-def cycle_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def cycle_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
                    cycle_id: int, opens_at: Annotated[str, Form()], due_at: Annotated[str, Form()],
                    approve_due_at: Annotated[str, Form()], closes_at: Annotated[str, Form()],
                    version: Annotated[int, Form()]) -> Response:
@@ -168,7 +179,7 @@ def cycle_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user: 
 
 
 @router.post("/cycles/{cycle_id}/periode/{periode}/calendar")
-def period_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def period_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
                     cycle_id: int, periode: int, opens_at: Annotated[str, Form()],
                     due_at: Annotated[str, Form()], approve_due_at: Annotated[str, Form()],
                     closes_at: Annotated[str, Form()], version: Annotated[int, Form()]) -> Response:
@@ -178,7 +189,7 @@ def period_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user:
 
 
 @router.post("/cycles/{cycle_id}/periodisasi")
-def cycle_periodisasi(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def cycle_periodisasi(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
                       cycle_id: int, periodisasi: Annotated[str, Form()]) -> Response:
     """Quarterly or monthly monitoring periods; refused once the cycle is launched."""
     try:
@@ -193,7 +204,7 @@ def cycle_periodisasi(request: Request, rt: RuntimeDep, session: SessionDep, use
 
 
 @router.post("/cycles/{cycle_id}/umpan-balik/calendar")
-def feedback_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def feedback_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
                       cycle_id: int, opens_at: Annotated[str, Form()],
                       due_at: Annotated[str, Form()], approve_due_at: Annotated[str, Form()],
                       closes_at: Annotated[str, Form()], version: Annotated[int, Form()]) -> Response:
@@ -203,7 +214,7 @@ def feedback_calendar(request: Request, rt: RuntimeDep, session: SessionDep, use
 
 
 @router.post("/cycles/{cycle_id}/penilaian/calendar")
-def annual_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def annual_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
                     cycle_id: int, opens_at: Annotated[str, Form()], due_at: Annotated[str, Form()],
                     approve_due_at: Annotated[str, Form()], closes_at: Annotated[str, Form()],
                     version: Annotated[int, Form()]) -> Response:
@@ -214,7 +225,7 @@ def annual_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user:
 
 @router.post("/cycles/{cycle_id}/umpan-balik/pengaturan")
 def feedback_settings(request: Request, rt: RuntimeDep, session: SessionDep,
-                            user: CurrentHrPage, cycle_id: int, form: FormDep) -> Response:
+                            user: AgencyWriter, cycle_id: int, form: FormDep) -> Response:
     try:
         data = services.Pengaturan360In(
             ikut_ppk=form.get("ikut_ppk") == "on", ikut_diri=form.get("ikut_diri") == "on",
@@ -233,7 +244,7 @@ def feedback_settings(request: Request, rt: RuntimeDep, session: SessionDep,
     return _back(f"/hr/cycles/{cycle_id}?saved=1#umpan-balik")
 
 
-def _save_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def _save_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user: Principal,
                    cycle_id: int, form: dict[str, object], periode: int = 0,
                    code: StageCode | None = None) -> Response:
     code = code or (StageCode.PEMANTAUAN if periode else StageCode.PERENCANAAN)
@@ -256,7 +267,7 @@ def _save_calendar(request: Request, rt: RuntimeDep, session: SessionDep, user: 
 
 
 @router.post("/cycles/{cycle_id}/reminders")
-def cycle_reminders(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def cycle_reminders(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
                     cycle_id: int, offsets: Annotated[str, Form()],
                     review_sla_minutes: Annotated[int, Form()]) -> Response:
     try:
@@ -272,14 +283,14 @@ def cycle_reminders(request: Request, rt: RuntimeDep, session: SessionDep, user:
 
 
 @router.post("/cycles/{cycle_id}/launch")
-async def cycle_launch(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+async def cycle_launch(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
                        cycle_id: int) -> Response:
     await services.launch(rt, session, request.app.state.launcher, cycle_id, f"hr:{user.username}")
     return _back(f"/hr/cycles/{cycle_id}")
 
 
 @router.post("/cycles/{cycle_id}/skp/{skp_id}/keputusan")
-def decide_without_ppk(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def decide_without_ppk(request: Request, rt: RuntimeDep, session: SessionDep, user: UnitWriter,
                        cycle_id: int, skp_id: int, action: Annotated[str, Form()],
                        comment: Annotated[str, Form()] = "") -> Response:
     """HR decides the SKP of someone with no superior in the system (e.g. the Sekda)."""
@@ -308,7 +319,7 @@ def decide_without_ppk(request: Request, rt: RuntimeDep, session: SessionDep, us
 
 
 @router.post("/outbox/resend")
-def outbox_resend(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def outbox_resend(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
                   ids: Annotated[list[int], Form()], back: Annotated[str, Form()] = "/hr") -> Response:
     from notifications.dispatch import requeue_parked
 
@@ -316,7 +327,7 @@ def outbox_resend(request: Request, rt: RuntimeDep, session: SessionDep, user: C
     return _back(back if back.startswith("/hr") else "/hr")
 
 
-def _realisasi_page(request: Request, session: SessionDep, user: CurrentHrPage, cycle_id: int,
+def _realisasi_page(request: Request, session: SessionDep, user: Principal, cycle_id: int,
                     status_code: int = 200, **extra: object) -> Response:
     from models.repo.cycles import get_cycle
 
@@ -326,14 +337,14 @@ def _realisasi_page(request: Request, session: SessionDep, user: CurrentHrPage, 
 
 
 @router.get("/cycles/{cycle_id}/realisasi/import")
-def realisasi_import_form(request: Request, session: SessionDep, user: CurrentHrPage,
+def realisasi_import_form(request: Request, session: SessionDep, user: AgencyWriter,
                           cycle_id: int) -> Response:
     return _realisasi_page(request, session, user, cycle_id)
 
 
 @router.post("/cycles/{cycle_id}/realisasi/import")
 def realisasi_import_upload(request: Request, rt: RuntimeDep, session: SessionDep,
-                                  user: CurrentHrPage, cycle_id: int,
+                                  user: AgencyWriter, cycle_id: int,
                                   file: UploadFile) -> Response:
     from models.repo.realisasi_import import import_realisasi
 

@@ -11,7 +11,8 @@ from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CurrentHrApi, CurrentHrPage, RuntimeDep, SessionDep, lang_of
+from api.access import AgencyReader, AgencyWriter
+from api.deps import RuntimeDep, SessionDep, lang_of
 from api.pages import render
 from api.services import CalendarIn, stage_summary
 from models.repo import penilaian as repo
@@ -70,13 +71,13 @@ def _act(request: Request, rt, session: Session, user, cycle_id: int, action,  #
 
 
 @router.get("")
-def page(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def page(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyReader,
          cycle_id: int) -> Response:
     return _page(request, rt, session, user, cycle_id)
 
 
 @router.post("/unit/{unit_id}")
-def set_grade(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def set_grade(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
               cycle_id: int, unit_id: int, grade: Text = "") -> Response:
     return _act(request, rt, session, user, cycle_id, lambda: repo.set_unit_grade(
         session=session, cycle_id=cycle_id, unit_id=unit_id, grade=grade, now=rt.clock.now(),
@@ -84,7 +85,7 @@ def set_grade(request: Request, rt: RuntimeDep, session: SessionDep, user: Curre
 
 
 @router.post("/unit/{unit_id}/override")
-def override(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def override(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
              cycle_id: int, unit_id: int, alasan: Text = "") -> Response:
     return _act(request, rt, session, user, cycle_id, lambda: repo.override_unit(
         session=session, cycle_id=cycle_id, unit_id=unit_id, alasan=alasan, now=rt.clock.now(),
@@ -92,7 +93,7 @@ def override(request: Request, rt: RuntimeDep, session: SessionDep, user: Curren
 
 
 @router.post("/unit/{unit_id}/kalibrasi")
-def calibrate(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def calibrate(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
               cycle_id: int, unit_id: int) -> Response:
     return _act(request, rt, session, user, cycle_id, lambda: repo.ask_calibration(
         session=session, cycle=get_cycle(session=session, cycle_id=cycle_id), unit_id=unit_id,
@@ -106,7 +107,7 @@ def _score(rt, session: Session, cycle_id: int) -> None:  # type: ignore[no-unty
 
 
 @router.post("/tanpa-ppk/{skp_id}")
-def rate_without_ppk(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def rate_without_ppk(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
                      cycle_id: int, skp_id: int, hasil_kerja: Text = "", perilaku: Text = "",
                      catatan: Text = "", alasan: Text = "") -> Response:
     """HR records the ratings of someone with no superior in the system, on the PPK's behalf."""
@@ -117,7 +118,7 @@ def rate_without_ppk(request: Request, rt: RuntimeDep, session: SessionDep, user
 
 
 @router.post("/skor")
-def rescore(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def rescore(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
             cycle_id: int) -> Response:
     return _act(request, rt, session, user, cycle_id, lambda: _score(rt, session, cycle_id), "skor")
 
@@ -159,7 +160,7 @@ async def decide_publication(request: Request, rt, session: Session, cycle_id: i
 
 @router.post("/publikasi")
 async def publish_page(request: Request, rt: RuntimeDep, session: SessionDep,
-                       user: CurrentHrPage, cycle_id: int) -> Response:
+                       user: AgencyWriter, cycle_id: int) -> Response:
     try:
         await decide_publication(request, rt, session, cycle_id, f"hr:{user.username}")
     except RuleError as exc:
@@ -177,7 +178,7 @@ class WindowIn(BaseModel):
 
 
 @router.post("/keberatan")
-def appeal_window(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def appeal_window(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
                   cycle_id: int, hari: Annotated[float, Form()]) -> Response:
     return _act(request, rt, session, user, cycle_id, lambda: repo.set_appeal_window(
         session=session, cycle_id=cycle_id, hari=hari, now=rt.clock.now(),
@@ -194,7 +195,7 @@ class ReasonIn(BaseModel):
 
 @api.put("/calendar")
 def api_calendar(cycle_id: int, data: CalendarIn, rt: RuntimeDep, session: SessionDep,
-                 user: CurrentHrApi) -> dict[str, object]:
+                 user: AgencyWriter) -> dict[str, object]:
     """The annual rating stage's dates (opens, realisasi complete, PPK ratings due, closes)."""
     from api import services
     from models.rules.enums import StageCode
@@ -207,7 +208,7 @@ def api_calendar(cycle_id: int, data: CalendarIn, rt: RuntimeDep, session: Sessi
 
 @api.put("/keberatan")
 def api_window(cycle_id: int, data: WindowIn, rt: RuntimeDep, session: SessionDep,
-               user: CurrentHrApi) -> dict[str, object]:
+               user: AgencyWriter) -> dict[str, object]:
     """The appeal window after publication, in days (default 14)."""
     cycle = repo.set_appeal_window(session=session, cycle_id=cycle_id, hari=data.hari,
                                    now=rt.clock.now(), actor=f"hr:{user.username}")
@@ -215,7 +216,7 @@ def api_window(cycle_id: int, data: WindowIn, rt: RuntimeDep, session: SessionDe
 
 
 @api.get("")
-def api_units(cycle_id: int, session: SessionDep, user: CurrentHrApi) -> list[dict[str, object]]:
+def api_units(cycle_id: int, session: SessionDep, user: AgencyReader) -> list[dict[str, object]]:
     """Per unit: its grade, the predikat counts and every curve breach (counts only)."""
     get_cycle(session=session, cycle_id=cycle_id)
     return _units(session, cycle_id)
@@ -223,7 +224,7 @@ def api_units(cycle_id: int, session: SessionDep, user: CurrentHrApi) -> list[di
 
 @api.put("/unit/{unit_id}")
 def api_grade(cycle_id: int, unit_id: int, data: GradeIn, rt: RuntimeDep, session: SessionDep,
-              user: CurrentHrApi) -> list[dict[str, object]]:
+              user: AgencyWriter) -> list[dict[str, object]]:
     repo.set_unit_grade(session=session, cycle_id=cycle_id, unit_id=unit_id, grade=data.grade,
                         now=rt.clock.now(), actor=f"hr:{user.username}")
     session.flush()
@@ -232,7 +233,7 @@ def api_grade(cycle_id: int, unit_id: int, data: GradeIn, rt: RuntimeDep, sessio
 
 @api.post("/unit/{unit_id}/override")
 def api_override(cycle_id: int, unit_id: int, data: ReasonIn, rt: RuntimeDep,
-                 session: SessionDep, user: CurrentHrApi) -> list[dict[str, object]]:
+                 session: SessionDep, user: AgencyWriter) -> list[dict[str, object]]:
     repo.override_unit(session=session, cycle_id=cycle_id, unit_id=unit_id, alasan=data.alasan,
                        now=rt.clock.now(), actor=f"hr:{user.username}")
     session.flush()
@@ -241,7 +242,7 @@ def api_override(cycle_id: int, unit_id: int, data: ReasonIn, rt: RuntimeDep,
 
 @api.post("/skor")
 def api_score(cycle_id: int, rt: RuntimeDep, session: SessionDep,
-              user: CurrentHrApi) -> list[dict[str, object]]:
+              user: AgencyWriter) -> list[dict[str, object]]:
     _score(rt, session, cycle_id)
     session.flush()
     return _units(session, cycle_id)
@@ -249,5 +250,5 @@ def api_score(cycle_id: int, rt: RuntimeDep, session: SessionDep,
 
 @api.post("/publikasi")
 async def api_publish(cycle_id: int, request: Request, rt: RuntimeDep, session: SessionDep,
-                      user: CurrentHrApi) -> dict[str, object]:
+                      user: AgencyWriter) -> dict[str, object]:
     return await decide_publication(request, rt, session, cycle_id, f"hr:{user.username}")

@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlmodel import Session
 
-from api.deps import CurrentHrApi, CurrentHrPage, RuntimeDep, SessionDep, lang_of
+from api.access import AgencyReader, AgencyWriter
+from api.deps import RuntimeDep, SessionDep, lang_of
 from api.pages import render
 from api.routes.skm import public_url
 from kinerja.runtime import Runtime, secret_key
@@ -115,12 +116,12 @@ def _list_page(request: Request, rt: Runtime, session: Session, user: object,
 
 @pages.get("")
 def list_page(request: Request, rt: RuntimeDep, session: SessionDep,
-              user: CurrentHrPage) -> Response:
+              user: AgencyReader) -> Response:
     return _list_page(request, rt, session, user)
 
 
 @pages.post("")
-def open_page(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def open_page(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
               unit_id: Annotated[int, Form()], judul: Annotated[str, Form()] = "",
               cycle_id: Annotated[str, Form()] = "", periode: Annotated[str, Form()] = "",
               kode_iki: Annotated[str, Form()] = "") -> Response:
@@ -153,13 +154,13 @@ def _detail(request: Request, rt: Runtime, session: Session, user: object, surve
 
 @pages.get("/{survei_id}")
 def detail_page(request: Request, survei_id: int, rt: RuntimeDep, session: SessionDep,
-                user: CurrentHrPage) -> Response:
+                user: AgencyReader) -> Response:
     return _detail(request, rt, session, user, survei_id)
 
 
 @pages.post("/{survei_id}/{action}")
 def action_page(request: Request, survei_id: int, action: str, rt: RuntimeDep,
-                session: SessionDep, user: CurrentHrPage) -> Response:
+                session: SessionDep, user: AgencyWriter) -> Response:
     if action not in ACTIONS:
         raise repo.NotFound(f"Aksi '{action}' tidak dikenal.", f"Unknown action '{action}'.")
     try:
@@ -177,14 +178,14 @@ def action_page(request: Request, survei_id: int, action: str, rt: RuntimeDep,
 
 
 @api.get("")
-def api_list(rt: RuntimeDep, session: SessionDep, user: CurrentHrApi) -> list[dict[str, object]]:
+def api_list(rt: RuntimeDep, session: SessionDep, user: AgencyReader) -> list[dict[str, object]]:
     """Every survey with its respondents, IKM and grade (mutu), newest first."""
     return [_summary(rt, h) for h in repo.survey_list(session=session)]
 
 
 @api.post("", status_code=201)
 def api_open(data: SurveiIn, rt: RuntimeDep, session: SessionDep,
-             user: CurrentHrApi) -> dict[str, object]:
+             user: AgencyWriter) -> dict[str, object]:
     """Open a survey for a service unit; the unit head is emailed a signed results link."""
     survei_id = _open(rt, session, data, f"hr:{user.username}")
     return api_get(survei_id, rt, session, user)
@@ -192,7 +193,7 @@ def api_open(data: SurveiIn, rt: RuntimeDep, session: SessionDep,
 
 @api.get("/{survei_id}")
 def api_get(survei_id: int, rt: RuntimeDep, session: SessionDep,
-            user: CurrentHrApi) -> dict[str, object]:
+            user: AgencyReader) -> dict[str, object]:
     """One survey's results: per-element means and the comments (never who said what)."""
     survei = repo.get_survey(session=session, survei_id=survei_id)
     return _summary(rt, repo.results(session=session, survei=survei), detail=True)
@@ -200,7 +201,7 @@ def api_get(survei_id: int, rt: RuntimeDep, session: SessionDep,
 
 @api.post("/{survei_id}/{action}")
 def api_action(survei_id: int, action: Action, rt: RuntimeDep, session: SessionDep,
-               user: CurrentHrApi) -> dict[str, object]:
+               user: AgencyWriter) -> dict[str, object]:
     """close, reopen, rotate-slug (a new public URL) or apply-iki (the IKM becomes the IKI's
     realisasi for the survey's period; 409 when that period is closed)."""
     _act(rt, session, survei_id, action, f"hr:{user.username}")

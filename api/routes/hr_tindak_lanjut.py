@@ -15,7 +15,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from api.deps import CurrentHrApi, CurrentHrPage, FormDep, RuntimeDep, SessionDep, lang_of
+from api.access import AgencyReader, AgencyWriter
+from api.deps import FormDep, RuntimeDep, SessionDep, lang_of
 from api.pages import render
 from models.repo import keberatan as repo
 from models.repo.cycles import get_cycle
@@ -106,12 +107,12 @@ def _act(request: Request, session: Session, user: HrUser, cycle_id: int,
 
 
 @pages.get("")
-def page(request: Request, session: SessionDep, user: CurrentHrPage, cycle_id: int) -> Response:
+def page(request: Request, session: SessionDep, user: AgencyReader, cycle_id: int) -> Response:
     return _page(request, session, user, cycle_id)
 
 
 @pages.post("/keberatan/{keberatan_id}/putus")
-def hr_decide(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def hr_decide(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
               cycle_id: int, keberatan_id: int, keputusan: Text = "", hasil_kerja: Text = "",
               perilaku: Text = "", alasan: Text = "") -> Response:
     """Only for a keberatan with no atasan PPK in the data (HR records the decision)."""
@@ -124,7 +125,7 @@ def hr_decide(request: Request, rt: RuntimeDep, session: SessionDep, user: Curre
 
 
 @pages.post("/penghargaan/{kandidat_id}")
-def award(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def award(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
           cycle_id: int, kandidat_id: int, keputusan: Text = "", catatan: Text = "") -> Response:
     return _act(request, session, user, cycle_id, lambda: repo.decide_award(
         session=session, cycle_id=cycle_id, kandidat_id=kandidat_id, keputusan=keputusan,
@@ -138,7 +139,7 @@ def _hr_plan(session: Session, cycle_id: int, rencana_id: int) -> repo.Rencana:
 
 
 @pages.post("/rencana/{rencana_id}/aksi")
-def plan_action(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def plan_action(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
                 cycle_id: int, rencana_id: int, uraian: Text = "", batas: Text = "") -> Response:
     return _act(request, session, user, cycle_id, lambda: repo.add_action(
         session=session, rencana=_hr_plan(session, cycle_id, rencana_id), uraian=uraian,
@@ -147,7 +148,7 @@ def plan_action(request: Request, rt: RuntimeDep, session: SessionDep, user: Cur
 
 
 @pages.post("/rencana/{rencana_id}/aksi/{aksi_id}/selesai")
-def plan_action_done(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def plan_action_done(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
                      cycle_id: int, rencana_id: int, aksi_id: int, catatan: Text = "") -> Response:
     return _act(request, session, user, cycle_id, lambda: repo.complete_action(
         session=session, rencana=_hr_plan(session, cycle_id, rencana_id), aksi_id=aksi_id,
@@ -156,7 +157,7 @@ def plan_action_done(request: Request, rt: RuntimeDep, session: SessionDep, user
 
 
 @pages.post("/rencana/{rencana_id}/selesai")
-def plan_close(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def plan_close(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
                cycle_id: int, rencana_id: int) -> Response:
     return _act(request, session, user, cycle_id, lambda: repo.close_plan(
         session=session, rencana=_hr_plan(session, cycle_id, rencana_id),
@@ -165,7 +166,7 @@ def plan_close(request: Request, rt: RuntimeDep, session: SessionDep, user: Curr
 
 
 @pages.post("/tunjangan")
-def tunjangan(request: Request, rt: RuntimeDep, session: SessionDep, user: CurrentHrPage,
+def tunjangan(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
                     cycle_id: int, form: FormDep) -> Response:
     data = form
     values = {p.value: str(data.get(f"persen_{i}", "")) for i, p in enumerate(repo.HIGH_TO_LOW)}
@@ -176,7 +177,7 @@ def tunjangan(request: Request, rt: RuntimeDep, session: SessionDep, user: Curre
 
 
 @pages.get("/tunjangan.csv")
-def payroll_page_csv(session: SessionDep, user: CurrentHrPage, cycle_id: int) -> Response:
+def payroll_page_csv(session: SessionDep, user: AgencyReader, cycle_id: int) -> Response:
     return _csv_response(session, cycle_id)
 
 
@@ -210,21 +211,21 @@ def _keberatan_out(p: repo.Perkara) -> dict[str, object]:
 
 
 @api.get("")
-def summary(cycle_id: int, session: SessionDep, user: CurrentHrApi) -> dict[str, object]:
+def summary(cycle_id: int, session: SessionDep, user: AgencyReader) -> dict[str, object]:
     """Counts of publication, keberatan and follow-up (no names)."""
     get_cycle(session=session, cycle_id=cycle_id)
     return repo.counts(session=session, cycle_id=cycle_id)
 
 
 @api.get("/keberatan")
-def list_keberatan(cycle_id: int, session: SessionDep, user: CurrentHrApi) -> list[dict[str, object]]:
+def list_keberatan(cycle_id: int, session: SessionDep, user: AgencyReader) -> list[dict[str, object]]:
     get_cycle(session=session, cycle_id=cycle_id)
     return [_keberatan_out(p) for p in repo.keberatan_rows(session=session, cycle_id=cycle_id)]
 
 
 @api.post("/keberatan/{keberatan_id}/putus")
 def post_putusan(cycle_id: int, keberatan_id: int, data: Putusan, rt: RuntimeDep,
-                 session: SessionDep, user: CurrentHrApi) -> dict[str, object]:
+                 session: SessionDep, user: AgencyWriter) -> dict[str, object]:
     """HR records the decision of a keberatan that has no atasan PPK in the data (409 otherwise)."""
     p = repo.perkara(session=session, cycle_id=cycle_id, keberatan_id=keberatan_id)
     repo.decide_keberatan(session=session, perkara=p, keputusan=data.keputusan,
@@ -235,7 +236,7 @@ def post_putusan(cycle_id: int, keberatan_id: int, data: Putusan, rt: RuntimeDep
 
 
 @api.get("/penghargaan")
-def list_awards(cycle_id: int, session: SessionDep, user: CurrentHrApi) -> list[dict[str, object]]:
+def list_awards(cycle_id: int, session: SessionDep, user: AgencyReader) -> list[dict[str, object]]:
     get_cycle(session=session, cycle_id=cycle_id)
     return [{"id": k.id, "nip": p.nip, "nama": p.nama, "status": k.status, "catatan": k.catatan,
              "diputus_oleh": k.diputus_oleh, "diputus_at": _iso(k.diputus_at)}
@@ -244,7 +245,7 @@ def list_awards(cycle_id: int, session: SessionDep, user: CurrentHrApi) -> list[
 
 @api.post("/penghargaan/{kandidat_id}")
 def post_award(cycle_id: int, kandidat_id: int, data: KeputusanKandidat, rt: RuntimeDep,
-               session: SessionDep, user: CurrentHrApi) -> dict[str, object]:
+               session: SessionDep, user: AgencyWriter) -> dict[str, object]:
     k = repo.decide_award(session=session, cycle_id=cycle_id, kandidat_id=kandidat_id,
                           keputusan=data.keputusan, catatan=data.catatan, now=rt.clock.now(),
                           actor=_actor(user))
@@ -253,7 +254,7 @@ def post_award(cycle_id: int, kandidat_id: int, data: KeputusanKandidat, rt: Run
 
 @api.get("/pembinaan")
 def list_plans(cycle_id: int, session: SessionDep, rt: RuntimeDep,
-               user: CurrentHrApi) -> list[dict[str, object]]:
+               user: AgencyReader) -> list[dict[str, object]]:
     """Coaching plans with their actions: status, owner, overdue actions."""
     get_cycle(session=session, cycle_id=cycle_id)
     now = rt.clock.now()
@@ -267,7 +268,7 @@ def list_plans(cycle_id: int, session: SessionDep, rt: RuntimeDep,
 
 
 @api.get("/tunjangan")
-def get_tunjangan(cycle_id: int, session: SessionDep, user: CurrentHrApi) -> dict[str, object]:
+def get_tunjangan(cycle_id: int, session: SessionDep, user: AgencyReader) -> dict[str, object]:
     """The share of tunjangan kinerja per predikat (defaults until HR saves the cycle's own)."""
     get_cycle(session=session, cycle_id=cycle_id)
     return {"tersimpan": repo.tunjangan_saved(session=session, cycle_id=cycle_id),
@@ -277,7 +278,7 @@ def get_tunjangan(cycle_id: int, session: SessionDep, user: CurrentHrApi) -> dic
 
 @api.put("/tunjangan")
 def put_tunjangan(cycle_id: int, data: dict[str, float | str], rt: RuntimeDep, session: SessionDep,
-                  user: CurrentHrApi) -> dict[str, object]:
+                  user: AgencyWriter) -> dict[str, object]:
     """Body: every predikat (official spelling) -> percent 0..200; all or nothing."""
     get_cycle(session=session, cycle_id=cycle_id)
     saved = repo.set_tunjangan(session=session, cycle_id=cycle_id, values=data,
@@ -286,7 +287,7 @@ def put_tunjangan(cycle_id: int, data: dict[str, float | str], rt: RuntimeDep, s
 
 
 @api.get("/tunjangan.csv")
-def payroll_api_csv(cycle_id: int, session: SessionDep, user: CurrentHrApi) -> Response:
+def payroll_api_csv(cycle_id: int, session: SessionDep, user: AgencyReader) -> Response:
     """The payroll file: NIP, name, unit, predikat, percent, for final results only."""
     return _csv_response(session, cycle_id)
 

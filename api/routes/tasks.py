@@ -12,6 +12,7 @@ from sqlmodel import Session
 from api.deps import FormDep, RuntimeDep, SessionDep, lang_of
 from api.pages import render
 from kinerja.runtime import Runtime
+from models.repo import audit
 from models.repo import skp as skp_repo
 from models.repo.outbox import enqueue_messages
 from models.rules import skp as rules
@@ -82,6 +83,8 @@ def resolve(token: str, rt: Runtime, session: Session) -> TaskLink:
     except LinkRejected as exc:
         raise LinkPageError(exc, token) from None
     task, person, cycle, stage = row
+    ctx = audit.current()  # the request's context object: every change names this link
+    ctx.actor, ctx.via = f"pegawai:{person.id}", f"tautan:task:{task.id}"
     return TaskLink(token, task, person, cycle, stage)
 
 

@@ -119,8 +119,19 @@ class OutboxStatus(StrEnum):
 
 
 class HrRole(StrEnum):
-    ADMIN = "admin"
-    AUDITOR = "auditor"
+    """Who may do what in the console: the whole agency, some units, or read only."""
+
+    ADMIN = "admin"  # Pengelola Kinerja of the whole agency
+    OPERATOR = "operator"  # unit HR operator: acts on the people of their units only
+    AUDITOR = "auditor"  # reads everything, changes nothing
+
+
+class Ringkasan(StrEnum):
+    """How a person wants the messages about work waiting for them."""
+
+    OTOMATIS = "otomatis"  # one daily digest once more than 5 items wait, else one per event
+    HARIAN = "harian"  # always the daily digest
+    SETIAP = "setiap"  # always one email per event
 
 
 class Rating(StrEnum):

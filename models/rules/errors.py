@@ -44,3 +44,7 @@ class LinkRejected(RuleError):
     def __init__(self, reason: str, id_text: str, en_text: str) -> None:
         super().__init__(id_text, en_text)
         self.reason = reason  # tampered | expired | not_yours
+
+
+class Forbidden(RuleError):
+    """Logged in, but this role or unit scope may not do this (HTTP 403)."""

@@ -1,7 +1,7 @@
 """SQLModel tables, split by aggregate. Import from here."""
 
 from models.tables.audit import AuditLog
-from models.tables.auth import ApiToken, HrUser
+from models.tables.auth import ApiToken, HrSesi, HrUser, HrUserUnit
 from models.tables.cycle import Cycle, CycleStage, StageReport
 from models.tables.feedback import (
     Jawaban360,
@@ -33,6 +33,7 @@ __all__ = ["AksiPembinaan", "KandidatPenghargaan", "Keberatan", "NilaiUnit", "Pe
            "PerubahanNilai", "RencanaPembinaan", "TunjanganKinerja",
            "ApiToken", "AuditLog", "Bukti", "Jawaban360", "JawabanSurvei", "Kompetensi",
            "Pelatihan", "Penilai360", "PenilaianKompetensi", "Pengaturan360",
-           "RekomendasiPelatihan", "Survei", "Cycle", "CycleStage", "Dialog", "HrUser", "Iki",
+           "RekomendasiPelatihan", "Survei", "Cycle", "CycleStage", "Dialog", "HrSesi", "HrUser",
+           "HrUserUnit", "Iki",
            "OutboxMessage", "Pegawai", "Perilaku", "Realisasi", "RencanaAksi", "Rhk", "Skp",
            "SkpEvent", "SkpPeriode", "SkpVersi", "StageReport", "Task", "UmpanBalik", "Unit"]

@@ -1,10 +1,10 @@
-"""HR console users and API tokens for other HR systems (SIMPEG)."""
+"""HR console users, their units, their sessions, and API tokens for other HR systems."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 from models.rules.enums import HrRole
 
@@ -15,9 +15,32 @@ class HrUser(SQLModel, table=True):
     nama: str = Field(max_length=200)
     email: str = Field(max_length=254)
     password_hash: str = Field(max_length=300)
-    role: HrRole = HrRole.ADMIN
+    role: HrRole = Field(default=HrRole.ADMIN, sa_type=AutoString(length=20))
     active: bool = True
     created_at: datetime
+    #: the subject ("sub") at the agency's OpenID Connect provider, linked at the first login
+    oidc_subject: str | None = Field(default=None, unique=True, max_length=255)
+
+
+class HrUserUnit(SQLModel, table=True):
+    """The units a unit HR operator may see and act on (admins and auditors have none)."""
+
+    hr_user_id: int = Field(foreign_key="hruser.id", primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", primary_key=True)
+
+
+class HrSesi(SQLModel, table=True):
+    """A console session: the cookie holds a random token, the table only its hash, so that a
+    session can be revoked (logout, a deactivated user) and named in the audit log."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, index=True, max_length=64)
+    hr_user_id: int = Field(foreign_key="hruser.id", index=True)
+    metode: str = Field(max_length=20)  # "password" | "oidc"
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
 
 
 class ApiToken(SQLModel, table=True):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
-from models.rules.enums import JenisJabatan, StatusPegawai
+from models.rules.enums import JenisJabatan, Ringkasan, StatusPegawai
 
 
 class Unit(SQLModel, table=True):
@@ -28,3 +28,7 @@ class Pegawai(SQLModel, table=True):
     atasan_id: int | None = Field(default=None, foreign_key="pegawai.id", index=True)
     active: bool = True
     updated_at: datetime
+    #: one email per event, or one daily digest of what waits (default: digest above 5 items)
+    ringkasan: Ringkasan = Field(default=Ringkasan.OTOMATIS, sa_type=AutoString(length=10))
+    #: when the last daily digest went out (so that a day gets at most one)
+    ringkasan_terakhir: datetime | None = None

@@ -111,3 +111,6 @@ class Task(SQLModel, table=True):
     #: when the reminder sweep must next look at this task (None: no reminder left); indexed so
     #: a sweep reads only the tasks that are due, not every open task
     next_reminder_at: datetime | None = Field(default=None, index=True)
+    #: set when HR closed the task on the person's behalf ("hr:<username>") and why
+    closed_by: str | None = Field(default=None, max_length=120)
+    close_reason: str | None = Field(default=None, max_length=2000)
