@@ -20,6 +20,7 @@ from api.routes import (
     hr_kompetensi,
     hr_ops,
     hr_pages,
+    hr_pegawai,
     hr_penilaian,
     hr_skm,
     hr_tindak_lanjut,
@@ -87,6 +88,9 @@ def create_app(rt: Runtime, launcher: Launcher | None = None) -> FastAPI:
                    hr_tindak_lanjut, hr_dashboard, hr_ops, hr_audit, hr_users, preferensi):
         app.include_router(module.router)
     app.include_router(hr_penilaian.api)
+    app.include_router(hr_pegawai.router)
+    app.include_router(hr_pegawai.api)
+    app.include_router(hr_audit.api)
     if rt.api.dev:
         app.include_router(dev.router)
 

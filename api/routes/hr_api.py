@@ -37,8 +37,10 @@ def import_org(file: UploadFile, rt: RuntimeDep, session: SessionDep,
 def list_pegawai(session: SessionDep, user: UnitReader,
                  offset: Annotated[int, Query(ge=0)] = 0,
                  limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, object]]:
-    rows = session.execute(select(Pegawai).order_by(Pegawai.id).offset(offset)
-                           .limit(limit)).scalars()
+    query = select(Pegawai)
+    if user.unit_ids is not None:  # a unit operator sees the people of their units only
+        query = query.where(Pegawai.unit_id.in_(user.unit_ids))
+    rows = session.execute(query.order_by(Pegawai.id).offset(offset).limit(limit)).scalars()
     units = unit_names(session=session)
     out = []
     for p in rows:

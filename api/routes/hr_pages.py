@@ -70,7 +70,10 @@ def logout(request: Request, session: SessionDep) -> Response:
 
 def _home_page(request: Request, session: SessionDep, user: Principal, year: int,
                status_code: int = 200, **extra: object) -> Response:
-    people = _count(session, select(func.count()).select_from(Pegawai).where(Pegawai.active))
+    query = select(func.count()).select_from(Pegawai).where(Pegawai.active)
+    if user.unit_ids is not None:
+        query = query.where(Pegawai.unit_id.in_(user.unit_ids))
+    people = _count(session, query)
     return render(request, "hr/home.html", status_code=status_code, user=user,
                   cycles=list_cycles(session=session), people=people, year=year,
                   **({"atasan_form": {"nip": "", "atasan_nip": ""}} | extra))
@@ -122,6 +125,7 @@ def change_atasan(request: Request, rt: RuntimeDep, session: SessionDep, user: U
                   nip: Annotated[str, Form()], atasan_nip: Annotated[str, Form()]) -> Response:
     """A new superior (PPK) for one employee mid-cycle; nothing changes on an error."""
     year = rt.clock.now().year + 1
+    user.require_nip(nip.strip())  # an operator moves only the people of their own units
     try:
         pegawai, atasan = services.change_atasan(rt, session, nip, services.AtasanIn(
             atasan_nip=atasan_nip), f"hr:{user.username}")

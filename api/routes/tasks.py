@@ -38,7 +38,12 @@ TASK_LABELS = {TaskKind.SUSUN_SKP: ("Menyusun SKP", "Draft your SKP"),
                TaskKind.TETAPKAN_PENILAI: ("Penetapan penilai 360 bawahan",
                                            "Confirm your subordinates' 360 raters"),
                TaskKind.ISI_360: ("Formulir umpan balik 360", "360 feedback forms"),
-               TaskKind.KOMPETENSI: ("Penilaian kompetensi", "Competency self-assessment")}
+               TaskKind.KOMPETENSI: ("Penilaian kompetensi", "Competency self-assessment"),
+               TaskKind.NILAI_TAHUNAN: ("Penilaian kinerja tahunan bawahan",
+                                        "Rate your subordinates for the year"),
+               TaskKind.PUTUS_KEBERATAN: ("Keputusan keberatan", "Decide a keberatan"),
+               TaskKind.PEMBINAAN: ("Rencana pembinaan", "Coaching plan"),
+               TaskKind.HASIL_KINERJA: ("Hasil kinerja tahunan", "Your annual result")}
 
 NOT_YOURS = ("Tautan ini bukan untuk tugas Anda saat ini (misalnya atasan atau tugas sudah "
              "berganti). Gunakan tautan dari email terbaru, atau hubungi Pengelola Kinerja.",

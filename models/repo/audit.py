@@ -231,3 +231,67 @@ def restore_guard(conn: Connection) -> None:
     for statement in (AUDIT_GUARD_PG if conn.dialect.name == "postgresql"
                       else AUDIT_GUARD_SQLITE):
         conn.execute(text(statement))
+
+
+# -- search ----------------------------------------------------------------------------------
+
+@dataclass
+class AuditQuery:
+    """Filters of the audit log search; every field optional."""
+
+    orang: str = ""  # a NIP, an HR username, or part of an employee's name
+    dari: datetime | None = None  # inclusive, UTC
+    sampai: datetime | None = None  # exclusive, UTC
+    aksi: str = ""  # prefix of the action ("skp", "tugas.tutup_atas_nama")
+    cycle_id: int | None = None
+    unit_ids: frozenset[int] | None = None  # a unit operator: only entries about their people
+
+
+def _person_filter(session: Session, orang: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import false, func, or_, select
+
+    from models.tables import HrUser as _HrUser
+
+    text_ = orang.strip()
+    if not text_:
+        return None
+    hr = session.execute(select(_HrUser.username).where(_HrUser.username == text_)).scalar()
+    if text_.isdigit():
+        ids = list(session.execute(select(Pegawai.id).where(Pegawai.nip == text_)).scalars())
+    else:
+        ids = list(session.execute(select(Pegawai.id).where(
+            func.lower(Pegawai.nama).contains(text_.lower())).limit(200)).scalars())
+    clauses = []
+    if hr:
+        clauses.append(AuditLog.actor == f"hr:{hr}")
+    if ids:
+        clauses.append(AuditLog.pegawai_id.in_(ids))
+        clauses.append(AuditLog.actor.in_([f"pegawai:{i}" for i in ids]))
+    return or_(*clauses) if clauses else false()
+
+
+def search(*, session: Session, q: AuditQuery, offset: int = 0,
+           limit: int = 100) -> tuple[list[AuditLog], int]:
+    """Entries matching the filters, newest first, and how many match in all."""
+    from sqlalchemy import func, select
+
+    where = []
+    person = _person_filter(session, q.orang)
+    if person is not None:
+        where.append(person)
+    if q.dari is not None:
+        where.append(AuditLog.at >= q.dari)
+    if q.sampai is not None:
+        where.append(AuditLog.at < q.sampai)
+    if q.aksi.strip():
+        where.append(AuditLog.action.startswith(q.aksi.strip()))
+    if q.cycle_id is not None:
+        where.append(AuditLog.cycle_id == q.cycle_id)
+    if q.unit_ids is not None:
+        where.append(AuditLog.pegawai_id.in_(
+            select(Pegawai.id).where(Pegawai.unit_id.in_(q.unit_ids))))
+    total = session.execute(select(func.count()).select_from(AuditLog).where(*where)).scalar_one()
+    rows = list(session.execute(select(AuditLog).where(*where)
+                                .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+                                .offset(offset).limit(limit)).scalars())
+    return rows, int(total)

@@ -157,9 +157,14 @@ def revoke_user_sessions(*, session: Session, user_id: int, now: datetime) -> in
 
 def authenticate(*, session: Session, username: str, password: str) -> HrUser | None:
     user = session.execute(select(HrUser).where(HrUser.username == username)).scalar()
-    if user is None or not user.active or not verify_password(password, user.password_hash):
+    # the same scrypt work whether or not the user exists: the time does not tell
+    ok = verify_password(password, user.password_hash if user else _DUMMY_HASH)
+    if user is None or not user.active or not ok:
         return None
     return user
+
+
+_DUMMY_HASH = hash_password("kinerja-no-such-user")
 
 
 def _digest(token: str) -> str:
