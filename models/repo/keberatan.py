@@ -680,7 +680,12 @@ def plan_for_owner(*, session: Session, cycle_id: int, owner_id: int | None,
                    rencana_id: int) -> Rencana:
     """One plan of this owner (None: a plan HR runs); anyone else's is refused."""
     plan = session.get(RencanaPembinaan, rencana_id)
-    if plan is None or plan.cycle_id != cycle_id or plan.pemilik_id != owner_id:
+    if plan is None or plan.cycle_id != cycle_id:
+        from models.repo.cycles import NotFound
+
+        raise NotFound(f"Rencana pembinaan {rencana_id} tidak ditemukan dalam siklus ini.",
+                       f"Coaching plan {rencana_id} not found in this cycle.")
+    if plan.pemilik_id != owner_id:
         raise LinkRejected("not_yours", "Rencana pembinaan ini bukan tanggung jawab Anda.",
                            "This coaching plan is not yours.")
     return Rencana(plan, session.get(Pegawai, plan.pegawai_id),
