@@ -35,7 +35,8 @@ class PrefectLauncher:
                     dep = await client.read_deployment_by_name(ORCHESTRATOR_DEPLOYMENT)
                     run = await client.create_flow_run_from_deployment(
                         dep.id, parameters={"cycle_id": cycle_id},
-                        idempotency_key=f"launch:{cycle_id}", name=f"orkestrator-siklus-{cycle_id}")
+                        idempotency_key=f"launch:{cycle_id}", name=f"orkestrator-siklus-{cycle_id}",
+                        tags=[f"siklus-{cycle_id}"])
         except Exception as exc:  # network errors, 404 deployment, server down
             raise OrchestrationUnavailable(f"{type(exc).__name__}: {exc}") from exc
         return str(run.id)

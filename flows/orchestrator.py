@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, tags
 from sqlalchemy.exc import OperationalError
 
 from flows.common import now_of, runtime
@@ -65,7 +65,8 @@ def orchestrate_once(cycle_id: int, at: datetime, decide: bool = False) -> datet
                  key=lambda x: (x[0], x[1], x[2].periode))
     state = {(d.code, d.periode): [opened, closed] for d, opened, closed in stages}
     for _, _, d, action in due:
-        _run(d.code, d.periode, action, cycle_id, at, decide)
+        with tags(f"siklus-{cycle_id}"):  # the Prefect UI filters a cycle's runs by this tag
+            _run(d.code, d.periode, action, cycle_id, at, decide)
         state[(d.code, d.periode)][0 if action == "open" else 1] = True
     if due:
         dispatch_outbox(now=at.isoformat())

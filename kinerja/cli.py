@@ -1,4 +1,5 @@
-"""The `kinerja` command: run, import, simulate, migrate, create-token, serve-flows."""
+"""The `kinerja` command: run, import, simulate, migrate, create-token, serve-flows, status,
+ensure-automation."""
 
 from __future__ import annotations
 
@@ -90,7 +91,23 @@ def main(argv: list[str] | None = None) -> int:
                             "Realisasi) from CSV or XLSX into a cycle")
     p_real.add_argument("--cycle", type=int, required=True, help="the cycle's id")
     p_real.add_argument("file")
+    p_status = sub.add_parser("status", help="the cycle's stages, the last run of each flow and "
+                              "recent failures (exit 1: a run failed, 3: Prefect unreachable)")
+    p_status.add_argument("--cycle", type=int, default=None, help="the cycle's id (default: latest)")
+    p_status.add_argument("--days", type=float, default=1.0,
+                          help="failed or crashed runs of the last DAYS count (default 1)")
+    p_status.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p_status.add_argument("--lang", choices=("id", "en"), default=None)
+    p_auto = sub.add_parser("ensure-automation", help="create or update the Prefect automation "
+                            "that emails the operators when a flow run fails")
+    p_auto.add_argument("--webhook-url", default="",
+                        help="where Prefect reaches the app (default: KINERJA_OPS_WEBHOOK_URL "
+                        "or the app's URL)")
     args = parser.parse_args(argv)
+    if args.cmd == "status":
+        return _status(args)
+    if args.cmd == "ensure-automation":
+        return _ensure_automation(args)
     if args.cmd == "run":
         from kinerja.supervisor import run
         return run()
@@ -113,6 +130,48 @@ def main(argv: list[str] | None = None) -> int:
         serve_flows()
         return 0
     return 2
+
+
+def _status(args: argparse.Namespace) -> int:
+    import json
+
+    from kinerja.runtime import Runtime
+    from kinerja.status import EXIT_NO_CYCLE, as_json, format_text, gather
+    from models.repo.cycles import NotFound
+
+    rt = Runtime.from_env()
+    try:
+        report = gather(rt, cycle_id=args.cycle, days=args.days)
+    except NotFound as exc:
+        print(exc.message(args.lang or rt.api.language), file=sys.stderr)
+        return EXIT_NO_CYCLE
+    if args.json:
+        print(json.dumps(as_json(report), indent=2, ensure_ascii=False))
+    else:
+        print(format_text(report, rt.api.timezone, args.lang or rt.api.language))
+    return report.exit_code
+
+
+def _ensure_automation(args: argparse.Namespace) -> int:
+    from kinerja.operations import (
+        AUTOMATION_NAME,
+        PrefectUnavailable,
+        ensure_failure_automation,
+        ops_secret,
+        webhook_url,
+    )
+    from kinerja.runtime import Runtime
+
+    rt = Runtime.from_env()
+    url = args.webhook_url or webhook_url(rt.api, rt.ops)
+    try:
+        automation_id = ensure_failure_automation(rt.prefect.api, url, ops_secret(rt.api))
+    except PrefectUnavailable as exc:
+        print(f"Prefect tidak dapat dihubungi / cannot be reached at {rt.prefect.api}: {exc}",
+              file=sys.stderr)
+        return 3
+    print(f"otomasi/automation '{AUTOMATION_NAME}' {automation_id} -> {url}")
+    return 0
 
 
 def _import_realisasi(args: argparse.Namespace) -> int:

@@ -9,7 +9,13 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from kinerja.clock import Clock, SystemClock
-from kinerja.settings import ApiSettings, DatabaseSettings, PrefectSettings, SmtpSettings
+from kinerja.settings import (
+    ApiSettings,
+    DatabaseSettings,
+    OpsSettings,
+    PrefectSettings,
+    SmtpSettings,
+)
 from kinerja.storage import EvidenceSettings, EvidenceStore
 from models.db import make_engine
 from models.repo.skp import Mail
@@ -37,6 +43,7 @@ class Runtime:
     engine: Engine
     clock: Clock = field(default_factory=SystemClock)
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
+    ops: OpsSettings = field(default_factory=OpsSettings)
 
     @classmethod
     def from_env(cls, clock: Clock | None = None, engine: Engine | None = None) -> Runtime:

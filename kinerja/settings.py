@@ -101,3 +101,26 @@ class ApiSettings(BaseSettings):
     @property
     def public_url(self) -> str:
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+class OpsSettings(BaseSettings):
+    """Operations: who is emailed when a Kinerja flow run fails, and where Prefect calls us."""
+
+    model_config = SettingsConfigDict(env_prefix="KINERJA_OPS_", extra="ignore")
+    #: comma-separated addresses; empty: the active HR admins
+    emails: str = ""
+    #: the URL Prefect's automation calls (the app's /api/v1/ops/prefect-event); empty: derived
+    #: from the app's public URL
+    webhook_url: str = ""
+    #: after an email about a flow, its further failures within this many minutes are not
+    #: emailed again (the console lists them all); 0 emails every failed run
+    quiet_minutes: int = Field(default=60, ge=0)
+
+    @property
+    def recipients(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for part in self.emails.replace(";", ",").split(","):
+            email = part.strip()
+            if email and "@" in email:
+                seen.setdefault(email.lower(), None)
+        return list(seen)

@@ -87,6 +87,7 @@ def run() -> int:
                 [sys.executable, "-m", "prefect", "server", "start", "--host", rt.prefect.host,
                  "--port", str(rt.prefect.port)], env))
         _wait_http(f"{rt.prefect.api}/health", 120, procs[0] if procs else None)
+        ensure_automation(rt)
         if rt.smtp.dev_server:
             from notifications.devsmtp import start_dev_smtp
 
@@ -114,6 +115,24 @@ Tekan Ctrl-C untuk berhenti / Ctrl-C stops everything.
         return 0
     finally:
         stop()
+
+
+def ensure_automation(rt: Runtime) -> None:
+    """The Prefect automation that emails the operators when a flow run fails; a warning (not a
+    stop) when Prefect refuses it, since everything else still works without it."""
+    from kinerja.operations import (
+        PrefectUnavailable,
+        ensure_failure_automation,
+        ops_secret,
+        webhook_url,
+    )
+
+    try:
+        ensure_failure_automation(rt.prefect.api, webhook_url(rt.api, rt.ops), ops_secret(rt.api))
+    except PrefectUnavailable as exc:
+        print(f"peringatan/warning: otomasi email kegagalan flow tidak dibuat / the flow failure "
+              f"email automation was not set up ({exc}); run `kinerja ensure-automation`",
+              file=sys.stderr, flush=True)
 
 
 def serve_flows() -> None:

@@ -93,6 +93,13 @@ KINDS: dict[str, tuple[str, ...]] = {
     # to the PPK: a coaching plan to run for `pegawai_nama` (predikat) with actions and dates
     "rencana_pembinaan": ("link", "pegawai_nama", "predikat"),
     "pengingat_pembinaan": ("link", "pending", "due", "n", "overdue"),
+    # --- operations
+    # to the operators: a Kinerja flow run failed, crashed or timed out (from the Prefect
+    # automation). Ids and names only; state_message has email addresses and long numbers
+    # hidden; run_link opens the run in the Prefect UI; further failures of the same flow within
+    # quiet_minutes (0: none) are not emailed
+    "kegagalan_flow": ("flow_name", "run_name", "state_name", "state_message", "occurred",
+                       "run_link", "console_link", "quiet_minutes"),
 }
 
 

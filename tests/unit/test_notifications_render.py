@@ -56,6 +56,13 @@ SAMPLE = {
     "pelanggaran_count": 2,
     "batas_keberatan": "15 Februari 2028 16.00 WIB",
     "status": "tetap",
+    "flow_name": "buka-periode",
+    "run_name": "buka-periode-2-siklus-7",
+    "state_name": "Failed",
+    "state_message": "Flow run encountered an exception: OperationalError: database is locked",
+    "occurred": "1 April 2027 08.00 WIB",
+    "run_link": "https://prefect.example.go.id/runs/flow-run/0b9f5b4e-1d2c-4a4e-9f3a-6c1d2e3f4a5b",
+    "quiet_minutes": 60,
 }
 ALL = [(kind, lang) for kind in KINDS for lang in ("id", "en")]
 
