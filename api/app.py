@@ -9,6 +9,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.deps import LoginRequired, lang_of
 from api.launcher import Launcher, OrchestrationUnavailable, PrefectLauncher
+from api.oidc import OidcSettings
+from api.oidc import router as oidc_routes_router
 from api.pages import render
 from api.routes import (
     dev,
@@ -73,11 +75,13 @@ class AuditContextMiddleware:
         await self.app(scope, receive, send)
 
 
-def create_app(rt: Runtime, launcher: Launcher | None = None) -> FastAPI:
+def create_app(rt: Runtime, launcher: Launcher | None = None,
+               oidc: OidcSettings | None = None) -> FastAPI:
     app = FastAPI(title="Kinerja", version="0.1.0",
                   description="Siklus kinerja ASN (SKP, PermenPANRB 6/2022): API untuk Pengelola "
                               "Kinerja dan sistem kepegawaian lain (SIMPEG).")
     app.state.rt = rt
+    app.state.oidc = oidc or OidcSettings()
     app.state.launcher = launcher or PrefectLauncher(rt.prefect.api)
     app.add_middleware(SessionMiddleware, secret_key=secret_key(rt.api), session_cookie="kinerja_hr",
                        same_site="lax", https_only=rt.api.public_url.startswith("https"),
@@ -91,6 +95,7 @@ def create_app(rt: Runtime, launcher: Launcher | None = None) -> FastAPI:
     app.include_router(hr_pegawai.router)
     app.include_router(hr_pegawai.api)
     app.include_router(hr_audit.api)
+    app.include_router(oidc_routes_router)
     if rt.api.dev:
         app.include_router(dev.router)
 
