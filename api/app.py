@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.deps import LoginRequired, lang_of
@@ -96,6 +99,7 @@ def create_app(rt: Runtime, launcher: Launcher | None = None,
     app.include_router(hr_pegawai.api)
     app.include_router(hr_audit.api)
     app.include_router(oidc_routes_router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     if rt.api.dev:
         app.include_router(dev.router)
 

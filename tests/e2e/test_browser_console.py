@@ -121,4 +121,11 @@ def test_stage_date_ppk_reassignment_and_audit_search(console, artifacts: Path) 
         table = page.locator("#entri-audit").inner_text()
         assert "kalender.ubah" in table and "sesi:" in table
         page.screenshot(path=str(artifacts / "konsol-audit.png"), full_page=True)
+
+        # 4. any table shown downloads as CSV (formula-looking cells neutralised)
+        with page.expect_download() as download:
+            page.click("main p.unduh button")
+        body = Path(download.value.path()).read_text(encoding="utf-8-sig")
+        assert body.splitlines()[0].startswith("Waktu,Oleh,Dari,Aksi")
+        assert "kalender.ubah" in body
         browser.close()
