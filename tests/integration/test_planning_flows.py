@@ -18,7 +18,7 @@ from models.db import session_scope
 from models.repo.cycles import create_cycle
 from models.repo.hr import create_hr_user
 from models.rules import calendar
-from models.tables import CycleStage, OutboxMessage, Perilaku, Skp, StageReport, Task
+from models.tables import AuditLog, CycleStage, OutboxMessage, Perilaku, Skp, StageReport, Task
 from tests.factories import T0, make_org, make_pegawai, make_unit, runtime_for
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -63,6 +63,11 @@ def test_open_planning_is_chunked_and_idempotent(setup) -> None:  # type: ignore
     assert _count(rt.engine, Perilaku) == 70
     assert _count(rt.engine, Task) == 10 + 3  # every pegawai + PPKs kadis, kabid, kasi
     assert _kinds(rt.engine) == {"undangan_skp": 10}
+    with session_scope(rt.engine) as s:  # the stage's opening is in the audit log, by the run
+        opened = s.execute(select(AuditLog).where(AuditLog.entity == "cycle_stage")).scalars().all()
+    assert len(opened) == 1 and opened[0].after["opened_at"]
+    assert opened[0].actor == "flow:buka-perencanaan" and opened[0].via.startswith("flow-run:")
+    assert opened[0].cycle_id == cycle_id
 
 
 def test_reminders_escalation_and_close(setup) -> None:  # type: ignore[no-untyped-def]
