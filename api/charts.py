@@ -15,9 +15,12 @@ from datetime import date
 from markupsafe import Markup, escape
 
 WIDTH = 720
-LABEL_W = 210  # the label column of horizontal bars
+LABEL_W = 230  # the label column of horizontal bars
+LABEL_CHARS = 30  # longer labels are cut (the whole label stays as the tooltip)
 BAR_X = LABEL_W + 10
-BAR_W = 400
+BAR_W = 390
+BOUND_X, BOUND_W = 8, 560  # bound bars carry their (long) label above the bar
+LEGEND_H = 20
 ROW_H = 26
 BAR_H = 16
 FONT = 'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" font-size="12"'
@@ -114,7 +117,7 @@ def _text(x: float, y: float, text: str, *, anchor: str = "start", fill: str = "
 def _label(y: float, label: str) -> str:
     """A row label at the left, cut to fit, the whole text as its tooltip."""
     return (f'<text x="{LABEL_W}" y="{_f(y)}" text-anchor="end" fill="#1d2733">'
-            f'<title>{escape(label)}</title>{escape(_fit(label, 32))}</text>')
+            f'<title>{escape(label)}</title>{escape(_fit(label, LABEL_CHARS))}</text>')
 
 
 def _linked(href: str | None, inner: str, label: str) -> str:
@@ -123,13 +126,18 @@ def _linked(href: str | None, inner: str, label: str) -> str:
     return f'<a href="{escape(href)}" aria-label="{escape(label)}">{inner}</a>'
 
 
-def _legend(series: Sequence[Series], y: float = 14) -> list[str]:
-    out, x = [], float(BAR_X)
+def _legend(series: Sequence[Series], x0: float = BAR_X) -> tuple[list[str], float]:
+    """Colour keys from x0, wrapping onto more lines when they do not fit; with their height."""
+    out, x, y = [], float(x0), 14.0
     for s in series:
-        out.append(f'<rect x="{_f(x)}" y="{_f(y - 10)}" width="12" height="12" fill="{escape(s.color)}"/>')
+        width = 16 + 7 * len(s.label) + 18
+        if x > x0 and x + width > WIDTH:
+            x, y = float(x0), y + LEGEND_H
+        out.append(f'<rect x="{_f(x)}" y="{_f(y - 10)}" width="12" height="12" '
+                   f'fill="{escape(s.color)}"/>')
         out.append(_text(x + 16, y, s.label))
-        x += 16 + 7 * len(s.label) + 18
-    return out
+        x += width
+    return out, y + 14
 
 
 def _empty(chart_id: str, title: str, desc: str, message: str) -> Markup:
@@ -145,9 +153,9 @@ def stacked_bars(*, chart_id: str, title: str, desc: str, series: Sequence[Serie
     if not bars:
         return _empty(chart_id, title, desc, empty or "-")
     top = max((sum(b.values) for b in bars), default=0) or 1
-    body = _legend(series)
+    body, head = _legend(series)
     for n, bar in enumerate(bars):
-        y = 28 + n * ROW_H
+        y = head + n * ROW_H
         total = sum(bar.values)
         scale = BAR_W / (total if normalise and total else top)
         parts = [_label(y + 12, bar.label)]
@@ -169,7 +177,7 @@ def stacked_bars(*, chart_id: str, title: str, desc: str, series: Sequence[Serie
         note = bar.note if bar.note is not None else num(total, lang)
         parts.append(_text(BAR_X + BAR_W + 8, y + 12, note, fill=MUTED))
         body.append(_linked(bar.href, "".join(parts), f"{bar.label}: {note}"))
-    return _svg(chart_id, title, desc, 34 + len(bars) * ROW_H, body)
+    return _svg(chart_id, title, desc, head + 6 + len(bars) * ROW_H, body)
 
 
 def value_bars(*, chart_id: str, title: str, desc: str, bars: Sequence[ValueBar],
@@ -192,39 +200,38 @@ def value_bars(*, chart_id: str, title: str, desc: str, bars: Sequence[ValueBar]
 
 def bound_bars(*, chart_id: str, title: str, desc: str, bars: Sequence[BoundBar],
                ok_label: str, bad_label: str) -> Markup:
-    """Shares found against their bounds (one unit's curve): the bar in blue when the rule holds,
-    red when broken, with a dark tick where the bound lies and the bound's words beside it."""
-    body = [f'<rect x="{BAR_X}" y="4" width="12" height="12" fill="{OK}"/>',
-            _text(BAR_X + 16, 14, ok_label),
-            f'<rect x="{BAR_X + 30 + 7 * len(ok_label)}" y="4" width="12" height="12" fill="{BAD}"/>',
-            _text(BAR_X + 46 + 7 * len(ok_label), 14, bad_label)]
+    """Shares found against their bounds (one unit's curve): each rule's words above its bar,
+    the bar blue when the rule holds and red when broken, a dark tick where the bound lies."""
+    body, head = _legend([Series(ok_label, OK), Series(bad_label, BAD)], x0=BOUND_X)
     for n, bar in enumerate(bars):
-        y = 28 + n * (ROW_H + 8)
+        y = head + 4 + n * 50
         color = OK if bar.ok else BAD
-        w = max(0.0, min(1.0, bar.share)) * BAR_W
-        parts = [_label(y + 12, bar.label),
-                 f'<rect x="{BAR_X}" y="{_f(y)}" width="{BAR_W}" height="{BAR_H}" fill="#eef2f6"/>',
-                 f'<rect x="{BAR_X}" y="{_f(y)}" width="{_f(w)}" height="{BAR_H}" fill="{color}">'
-                 f'<title>{escape(bar.label)}: {escape(bar.text)}</title></rect>',
-                 _text(BAR_X + BAR_W + 8, y + 12, bar.text, fill=color)]
+        w = max(0.0, min(1.0, bar.share)) * BOUND_W
+        outline = "" if bar.ok else f' stroke="{BAD}"'
+        parts = [_text(BOUND_X, y + 10, bar.label),
+                 f'<rect x="{BOUND_X}" y="{_f(y + 16)}" width="{BOUND_W}" height="{BAR_H}" '
+                 f'fill="#eef2f6"{outline}/>',
+                 f'<rect x="{BOUND_X}" y="{_f(y + 16)}" width="{_f(w)}" height="{BAR_H}" '
+                 f'fill="{color}"><title>{escape(bar.label)}: {escape(bar.text)}</title></rect>',
+                 _text(BOUND_X + BOUND_W + 8, y + 28, bar.text, fill=color)]
+        bx = BOUND_X + max(0.0, min(1.0, bar.bound or 0.0)) * BOUND_W
         if bar.bound is not None:
-            bx = BAR_X + max(0.0, min(1.0, bar.bound)) * BAR_W
-            parts.append(f'<line x1="{_f(bx)}" y1="{_f(y - 3)}" x2="{_f(bx)}" '
-                         f'y2="{_f(y + BAR_H + 3)}" stroke="#1d2733" stroke-width="2"/>')
-        anchor_x = BAR_X + (max(0.0, min(1.0, bar.bound)) * BAR_W if bar.bound is not None else 0)
-        anchor = "end" if anchor_x > BAR_X + BAR_W * 0.8 else "start"
-        parts.append(f'<text x="{_f(anchor_x)}" y="{_f(y + BAR_H + 12)}" text-anchor="{anchor}" '
+            parts.append(f'<line x1="{_f(bx)}" y1="{_f(y + 13)}" x2="{_f(bx)}" '
+                         f'y2="{_f(y + 19 + BAR_H)}" stroke="#1d2733" stroke-width="2"/>')
+        anchor = "end" if bx > BOUND_X + BOUND_W * 0.8 else "start"
+        parts.append(f'<text x="{_f(bx)}" y="{_f(y + 28 + BAR_H)}" text-anchor="{anchor}" '
                      f'fill="{MUTED}" font-size="10">{escape(bar.bound_label)}</text>')
         body.append(f"<g>{''.join(parts)}</g>")
-    return _svg(chart_id, title, desc, 34 + len(bars) * (ROW_H + 8), body)
+    return _svg(chart_id, title, desc, head + 8 + len(bars) * 50, body)
 
 
 def _nice_ceiling(value: float) -> int:
-    """The smallest of 1, 2, 5 x 10^k at or above value (an axis top)."""
-    if value <= 1:
-        return 1
+    """An even axis top at or above value: 2, 4, 6, 8 or 10 x 10^k (the midline stays whole)."""
+    if value <= 2:
+        return 2
     power = 10 ** math.floor(math.log10(value))
-    return int(next(m * power for m in (1, 2, 5, 10) if m * power >= value))
+    return int(next(m * power for m in (1, 2, 4, 6, 8, 10) if m * power >= value
+                    and (m * power) % 2 == 0))
 
 
 def line_chart(*, chart_id: str, title: str, desc: str, points: Sequence[tuple[date, float]],

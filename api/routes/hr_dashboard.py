@@ -297,9 +297,9 @@ def load_unit(session: Session, rt: Runtime, user: Principal, cycle_id: int, uni
     return Drill(d, unit_id, unit.nama, code, periode, status, rows, total, page)
 
 
-def _person_pages(request: Request) -> bool:
-    """HR's page of one person exists in this app (the drill-down links to it)."""
-    return any(getattr(r, "path", None) == "/hr/pegawai/{nip}" for r in request.app.routes)
+def person_href(nip: str, cycle_id: int) -> str:
+    """HR's page of one person in this cycle: their tasks, a fresh link, closing a task."""
+    return f"/hr/pegawai/{nip}?cycle_id={cycle_id}"
 
 
 @router.get(PAGE + "/unit/{unit_id}.csv", include_in_schema=False)
@@ -348,7 +348,7 @@ def unit_page(request: Request, rt: RuntimeDep, session: SessionDep, user: UnitR
                   label=lambda s: stage_label(s, c, lang), href=unit_href, q=_query,
                   kind=lambda k: _t(KIND_LABELS.get(k, (k, k)), lang),
                   status_label=lambda s: _t(STATUS_LABELS[s], lang), statuses=repo.STATUSES,
-                  person_pages=_person_pages(request),
+                  person=lambda nip: person_href(nip, cycle_id),
                   tahap_of=lambda r: repo.Tahap(r.tahap, r.periode))
 
 
@@ -402,7 +402,7 @@ def unit_json(request: Request, rt: RuntimeDep, session: SessionDep, user: UnitR
               status: str | None = None) -> dict[str, object]:
     """The people of one unit with their tasks' state (optionally one stage, period, state)."""
     x = load_unit(session, rt, user, cycle_id, unit_id, tahap, periode, status, everything=True)
-    tz, linked = x.dasbor.tz, _person_pages(request)
+    tz = x.dasbor.tz
     return {"unit_id": unit_id, "unit": x.unit, "tahap": x.code, "periode": x.periode,
             "status": x.status, "jumlah": x.counts().as_dict(),
             "tugas": [{"pegawai_id": r.pegawai_id, "nip": r.nip, "nama": r.nama,
@@ -410,7 +410,7 @@ def unit_json(request: Request, rt: RuntimeDep, session: SessionDep, user: UnitR
                        "tahap": r.tahap, "periode": r.periode, "status": r.status,
                        "batas": _iso(r.due_at, tz), "selesai": _iso(r.done_at, tz),
                        "pengingat": r.reminders_sent,
-                       "tautan": f"/hr/pegawai/{r.nip}?cycle_id={cycle_id}" if linked else None}
+                       "tautan": person_href(r.nip, cycle_id)}
                       for r in x.rows]}
 
 

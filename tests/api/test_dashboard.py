@@ -242,6 +242,9 @@ def test_drill_down_lists_the_right_people(env: AppEnv) -> None:
     base = f"/hr/cycles/{w.cycle_id}/dasbor/unit/{w.a}"
     html = env.client.get(f"{base}?tahap=perencanaan&status=overdue").text
     assert re.findall(r'data-nip="(\d+)"', html) == [w.people["staf1"].nip]
+    person = f'/hr/pegawai/{w.people["staf1"].nip}?cycle_id={w.cycle_id}'
+    assert f'href="{person}"' in html  # on to the person's page, where HR can act
+    assert env.client.get(person).status_code == 200
     html = env.client.get(f"{base}?tahap=pemantauan&periode=1").text
     rows = re.findall(r'<tr class="tugas (\w+)" data-nip="(\d+)"', html)
     assert rows == [("overdue", w.people["staf2"].nip), ("done", w.people["staf1"].nip)]

@@ -113,12 +113,14 @@ def test_bound_bars_mark_the_bound_and_colour_the_breach() -> None:
         charts.BoundBar("minimal 1 orang", 0.0, "0/5 (0%)", None, "≥ 1 orang", True)])))
     lines = list(root.iter("{http://www.w3.org/2000/svg}line"))
     assert len(lines) == 1 and float(lines[0].get("x1")) == pytest.approx(
-        charts.BAR_X + 0.7 * charts.BAR_W)
+        charts.BOUND_X + 0.7 * charts.BOUND_W)
     found = {r.find("s:title", NS).text: r.get("fill") for r in
              root.iter("{http://www.w3.org/2000/svg}rect") if r.find("s:title", NS) is not None}
     assert found == {"Baik paling banyak 70%: 4/5 (80%)": charts.BAD,
                      "minimal 1 orang: 0/5 (0%)": charts.OK}
-    assert {"≤ 70%", "≥ 1 orang", "4/5 (80%)"} <= set(_texts(root))
+    assert {"≤ 70%", "≥ 1 orang", "4/5 (80%)", "Baik paling banyak 70%"} <= set(_texts(root))
+    outlined = [r for r in root.iter("{http://www.w3.org/2000/svg}rect") if r.get("stroke")]
+    assert len(outlined) == 1 and outlined[0].get("stroke") == charts.BAD  # the broken rule
 
 
 def test_line_chart_draws_every_day_and_prints_the_last_value() -> None:
@@ -134,7 +136,31 @@ def test_line_chart_draws_every_day_and_prints_the_last_value() -> None:
                 if t.get("class") == "last-value")
     assert last.text == "5"
     texts = _texts(root)
-    assert "1 Jan" in texts and "31 Jan" in texts and "10" in texts  # axis top: 10 for a peak of 6
+    assert "1 Jan" in texts and "31 Jan" in texts
+    assert texts[:3] == ["0", "3", "6"]  # the axis: the peak of 6 on top, a whole midline
+
+
+@pytest.mark.parametrize(("peak", "axis"), [(1, ["0", "1", "2"]), (7, ["0", "4", "8"]),
+                                            (54, ["0", "30", "60"]), (130, ["0", "100", "200"])])
+def test_the_axis_top_is_even_and_close_to_the_peak(peak: int, axis: list[str]) -> None:
+    root = _parse(str(charts.line_chart(chart_id="y", title="t", desc="d", points=[
+        (date(2027, 1, 1), 0), (date(2027, 1, 2), peak)])))
+    assert _texts(root)[:3] == axis
+
+
+def test_a_long_legend_wraps_inside_the_chart() -> None:
+    series = [charts.Series(name, color) for name, color in zip(
+        ("Sangat Baik", "Baik", "Butuh Perbaikan", "Kurang/Misconduct", "Sangat Kurang"),
+        charts.PREDIKAT_COLORS, strict=True)]
+    root = _parse(str(charts.stacked_bars(chart_id="w", title="t", desc="d", series=series,
+                                          normalise=True, bars=[charts.Bar("U", (1, 1, 1, 1, 1))])))
+    keys = [r for r in root.iter("{http://www.w3.org/2000/svg}rect") if r.get("width") == "12"]
+    assert len(keys) == 5 and len({k.get("y") for k in keys}) == 2  # two lines of keys
+    labels = {t.text: float(t.get("x")) for t in root.iter("{http://www.w3.org/2000/svg}text")}
+    assert all(labels[s.label] + 7 * len(s.label) <= charts.WIDTH for s in series)
+    bar_y = min(float(r.get("y")) for r in root.iter("{http://www.w3.org/2000/svg}rect")
+                if r.find("s:title", NS) is not None)
+    assert bar_y > max(float(k.get("y")) for k in keys) + 12  # the bars start below the keys
 
 
 def test_single_point_and_empty_charts() -> None:
