@@ -190,6 +190,7 @@ def _csv(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
 def test_progress_per_unit_and_stage_at_a_fixed_clock(env: AppEnv) -> None:
     w = _world(env)
     env.login()
+    assert f'href="/hr/cycles/{w.cycle_id}/dasbor"' in env.client.get(f"/hr/cycles/{w.cycle_id}").text
     body = env.client.get(f"/api/v1/cycles/{w.cycle_id}/dasbor").json()
     units = _units(body)
     a, b = units["Dinas Pendidikan"], units["Dinas Kesehatan"]
@@ -324,6 +325,7 @@ def test_operator_sees_only_their_unit_and_auditor_reads(env: AppEnv) -> None:
     assert [u["unit"] for u in body["umpan_balik_360"]] == ["Dinas Pendidikan"]
     assert [u["unit"] for u in body["skm"]] == ["Dinas Pendidikan"]
     assert [x["terlambat"] for x in body["terlambat_harian"]] == [0, 0, 0, 0, 2, 2, 1, 1, 2, 2, 2]
+    assert f'href="/hr/cycles/{w.cycle_id}/dasbor"' in env.client.get("/hr").text  # the way in
     html = env.client.get(f"/hr/cycles/{w.cycle_id}/dasbor").text
     assert "Dinas Kesehatan" not in html and "hanya unit kerja Anda" in html
     assert env.client.get(f"/hr/cycles/{w.cycle_id}/dasbor/unit/{w.a}").status_code == 200

@@ -199,10 +199,11 @@ def test_hr_reads_the_dashboard_and_drills_down(live, artifacts: Path) -> None: 
     with sync_playwright() as pw:
         browser = _launch(pw)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(f"{base}/hr/cycles/{seeded.cycle_id}/dasbor")
-        page.fill("#username", "admin")  # the login page, then back to the dashboard
+        page.goto(f"{base}/hr")
+        page.fill("#username", "admin")  # the login page, then the list of cycles
         page.fill("#password", "rahasia-hr")
         page.click("button[type=submit]")
+        page.click(f"a[href='/hr/cycles/{seeded.cycle_id}/dasbor']")
         page.wait_for_url(f"**/hr/cycles/{seeded.cycle_id}/dasbor")
         assert page.locator("h1").inner_text().startswith("Dasbor SKP")
         for chart in ("grafik-tahap", "grafik-unit", "grafik-predikat", "grafik-360",
