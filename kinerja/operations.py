@@ -159,10 +159,10 @@ async def prefect_client(api_url: str, timeout: float = 10.0) -> AsyncIterator[P
         raise PrefectUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
 
-async def _flow_names(client: PrefectClient, names: list[str]) -> dict[Any, str]:
-    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
-
-    flows = await client.read_flows(flow_filter=FlowFilter(name=FlowFilterName(any_=names)))
+async def _flow_names(client: PrefectClient, runs: list[Any]) -> dict[Any, str]:
+    """The flows' names by id, for the flows of these runs (one read per flow)."""
+    ids = list({r.flow_id for r in runs})
+    flows = await asyncio.gather(*(client.read_flow(i) for i in ids))
     return {f.id: f.name for f in flows}
 
 
@@ -200,10 +200,10 @@ async def read_runs(client: PrefectClient, *, cycle_id: int | None = None, limit
         run_filter.state = FlowRunFilterState(type=FlowRunFilterStateType(
             any_=[StateType.FAILED, StateType.CRASHED]))
         run_filter.end_time = FlowRunFilterEndTime(after_=failed_since)
-    flow_names = await _flow_names(client, names)
     runs = await client.read_flow_runs(
         flow_filter=FlowFilter(name=FlowFilterName(any_=names)), flow_run_filter=run_filter,
         sort=FlowRunSort.EXPECTED_START_TIME_DESC, limit=limit)
+    flow_names = await _flow_names(client, runs)
     out = [_info(r, flow_names) for r in runs]
     return [r for r in out if cycle_id is None or r.cycle_id == cycle_id]
 
@@ -220,14 +220,12 @@ async def read_last_runs(client: PrefectClient,
     from prefect.client.schemas.sorting import FlowRunSort
 
     names = flows or list(FLOWS)
-    flow_names = await _flow_names(client, names)
-
     async def last(name: str) -> RunInfo | None:
         runs = await client.read_flow_runs(
             flow_filter=FlowFilter(name=FlowFilterName(any_=[name])),
             flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(is_null_=False)),
             sort=FlowRunSort.START_TIME_DESC, limit=1)
-        return _info(runs[0], flow_names) if runs else None
+        return _info(runs[0], {runs[0].flow_id: name}) if runs else None
 
     found = await asyncio.gather(*(last(n) for n in names))
     return dict(zip(names, found, strict=True))
