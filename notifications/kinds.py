@@ -93,6 +93,12 @@ KINDS: dict[str, tuple[str, ...]] = {
     # to the PPK: a coaching plan to run for `pegawai_nama` (predikat) with actions and dates
     "rencana_pembinaan": ("link", "pegawai_nama", "predikat"),
     "pengingat_pembinaan": ("link", "pending", "due", "n", "overdue"),
+    # --- the daily digest (models/rules/digest.py): everything waiting for one person, `jumlah`
+    # items (`baru` of them new since the previous digest) as of `tanggal`; `kelompok` lists
+    # {"jenis": task kind, "butir": [{"nama", "nip", "periode_label", "jumlah", "batas",
+    # "terlambat", "baru", "link"}]}; `ringkasan` is the person's choice (why it came) and
+    # `link` opens the page where they change it
+    "ringkasan_harian": ("link", "tanggal", "jumlah", "baru", "kelompok", "ringkasan"),
     # --- operations
     # to the operators: a Kinerja flow run failed, crashed or timed out (from the Prefect
     # automation). Ids and names only; state_message has email addresses and long numbers

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlmodel import Session
 
+from models.rules.digest import HELD_UNTIL
 from models.rules.enums import OutboxStatus
 from models.tables import OutboxMessage
 
@@ -17,7 +18,9 @@ def enqueue_messages(*, session: Session, messages: Iterable[dict[str, Any]],
                      now: datetime) -> int:
     """Add messages whose key is new; returns how many were added. Does not commit.
 
-    Each dict has key, kind, to_email, context and optionally pegawai_id, language.
+    Each dict has key, kind, to_email, context and optionally pegawai_id (the recipient, when
+    the recipient is an employee) and language. A per-event message for someone in digest mode
+    is added held for their daily digest instead of due now (models.repo.digest).
     """
     batch = {m["key"]: m for m in messages}
     if not batch:
@@ -29,11 +32,16 @@ def enqueue_messages(*, session: Session, messages: Iterable[dict[str, Any]],
             select(OutboxMessage.key).where(OutboxMessage.key.in_(keys[i:i + 900]))
         ).scalars())
     fresh = [m for k, m in batch.items() if k not in existing]
-    if fresh:  # one multi-row statement; the unique key still guards against a racing writer
+    if fresh:
+        from models.repo.digest import hold_for_digest
+
+        held = hold_for_digest(session=session, messages=fresh, now=now)
+        # one multi-row statement; the unique key still guards against a racing writer
         session.execute(insert(OutboxMessage), [{
             "key": m["key"], "kind": m["kind"], "to_email": m["to_email"],
             "pegawai_id": m.get("pegawai_id"), "language": m.get("language", "id"),
             "context": m["context"], "status": OutboxStatus.QUEUED, "attempts": 0,
-            "next_attempt_at": now, "last_error": None, "created_at": now, "sent_at": None}
+            "next_attempt_at": HELD_UNTIL if m["key"] in held else now, "last_error": None,
+            "created_at": now, "sent_at": None}
             for m in fresh])
     return len(fresh)

@@ -63,6 +63,18 @@ SAMPLE = {
     "occurred": "1 April 2027 08.00 WIB",
     "run_link": "https://prefect.example.go.id/runs/flow-run/0b9f5b4e-1d2c-4a4e-9f3a-6c1d2e3f4a5b",
     "quiet_minutes": 60,
+    "tanggal": "21 Januari 2027",
+    "baru": 2,
+    "ringkasan": "otomatis",
+    "kelompok": [
+        {"jenis": "setujui_skp", "butir": [
+            {"nama": "Budi <Santoso>", "nip": "198501012010011001", "periode_label": "",
+             "jumlah": 1, "batas": "31 Januari 2027 16.00 WIB", "terlambat": False, "baru": True,
+             "link": "https://kinerja.example.go.id/t/skp1"}]},
+        {"jenis": "nilai_periodik", "butir": [
+            {"nama": "", "nip": "", "periode_label": "Triwulan I", "jumlah": 7,
+             "batas": "15 April 2027 16.00 WIB", "terlambat": True, "baru": False,
+             "link": "https://kinerja.example.go.id/t/periode1"}]}],
 }
 ALL = [(kind, lang) for kind in KINDS for lang in ("id", "en")]
 
@@ -355,3 +367,18 @@ def test_rating_report_mentions_breaches_only_when_there_are_some(language: str)
     word = "kalibrasi" if language == "id" else "calibration"
     assert word in email.text and word not in clean.text
     assert email.subject != clean.subject
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_digest_lists_each_line_with_due_date_link_and_new_mark(language: str) -> None:
+    email = render("ringkasan_harian", context_for("ringkasan_harian"), language)
+    new = "[BARU]" if language == "id" else "[NEW]"
+    assert f"- {new} SKP" in email.text and "Budi <Santoso> (NIP 198501012010011001)" in email.text
+    assert "Budi &lt;Santoso&gt;" in email.html and "Budi <Santoso>" not in email.html
+    for line in SAMPLE["kelompok"]:  # type: ignore[attr-defined]
+        for b in line["butir"]:
+            assert b["link"] in email.text and f'href="{b["link"]}"' in email.html
+            assert b["batas"] in email.text and b["batas"] in email.html
+    assert "Triwulan I: 7" in email.text
+    assert ("sudah lewat" if language == "id" else "(passed)") in email.text
+    assert f": {SAMPLE['jumlah']} " in email.subject and f"({SAMPLE['baru']} " in email.subject
