@@ -10,6 +10,7 @@ ORCHESTRATOR = "orkestrator-siklus/kinerja"
 
 
 def local_deployments(prefect: PrefectSettings, api: ApiSettings) -> list:  # type: ignore[type-arg]
+    from flows.digest import send_digests
     from flows.keberatan import close_appeals_flow
     from flows.monitoring import close_period, open_period
     from flows.orchestrator import cycle_orchestrator
@@ -33,6 +34,8 @@ def local_deployments(prefect: PrefectSettings, api: ApiSettings) -> list:  # ty
         close_feedback.to_deployment(name="kinerja", tags=["kinerja"]),
         send_reminders.to_deployment(name="kinerja", tags=["kinerja"], schedules=[
             _cron(prefect.reminder_cron, api.timezone)]),
+        send_digests.to_deployment(name="kinerja", tags=["kinerja"], schedules=[
+            _cron(prefect.digest_cron, api.timezone)]),
         dispatch_outbox.to_deployment(name="kinerja", tags=["kinerja"],
                                       interval=timedelta(seconds=prefect.dispatch_interval_seconds)),
     ]

@@ -62,6 +62,8 @@ class PrefectSettings(BaseSettings):
     #: UI base URL for links from the console; derived from host/port when empty
     ui_url: str = ""
     reminder_cron: str = "0 * * * *"
+    #: the daily digest (ringkasan harian), in the agency's time zone
+    digest_cron: str = "0 6 * * *"
     dispatch_interval_seconds: int = 60
     #: the orchestrator re-reads the calendar at least this often
     orchestrator_poll_seconds: int = 60
