@@ -71,6 +71,15 @@ def _scope(column: ColumnElement, unit_ids: frozenset[int] | None) -> ColumnElem
     return column.in_(sorted(unit_ids)) if unit_ids else false()
 
 
+def _task_scope(unit_ids: frozenset[int] | None) -> ColumnElement:  # type: ignore[type-arg]
+    """Tasks of the active people of these units, as a key lookup: the database then reads the
+    task index by (cycle, kind, person) for those people instead of every task of the cycle."""
+    if unit_ids is None:
+        return true()
+    return Task.pegawai_id.in_(select(Pegawai.id).where(Pegawai.active,
+                                                        _scope(Pegawai.unit_id, unit_ids)))
+
+
 def _int_sum(condition: ColumnElement) -> ColumnElement:  # type: ignore[type-arg]
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
@@ -212,7 +221,8 @@ def progress(*, session: Session, cycle_id: int, now: datetime,
                _int_sum(and_(is_open, Task.due_at < now)))
         .join(Pegawai, Pegawai.id == Task.pegawai_id)
         .where(Task.cycle_id == cycle_id, Task.status != TaskStatus.CANCELLED, Pegawai.active,
-               Task.kind.in_([k.value for k in STAGE_OF_KIND]), _scope(Pegawai.unit_id, unit_ids))
+               Task.kind.in_([k.value for k in STAGE_OF_KIND]), _scope(Pegawai.unit_id, unit_ids),
+               _task_scope(unit_ids))
         .group_by(Pegawai.unit_id, Task.kind, Task.periode)).all()
     cells: dict[tuple[int, str], Counts] = {}
     for unit_id, kind, periode, done, pending, overdue in rows:
@@ -285,7 +295,7 @@ def unit_people(*, session: Session, cycle_id: int, unit_id: int, now: datetime,
     state = case((Task.status == TaskStatus.DONE, "done"), (Task.due_at < now, "overdue"),
                  else_="pending")
     where = [Task.cycle_id == cycle_id, Task.status != TaskStatus.CANCELLED, Pegawai.active,
-             Pegawai.unit_id == unit_id]
+             Pegawai.unit_id == unit_id, _task_scope(frozenset({unit_id}))]
     where.append(Task.kind.in_(kinds_of(code) if code else [k.value for k in STAGE_OF_KIND]))
     if periode:
         where.append(Task.periode == periode)
@@ -515,7 +525,7 @@ def overdue_series(*, session: Session, cycle: Cycle, now: datetime, tz: str,
                Task.kind.in_([k.value for k in STAGE_OF_KIND]), Task.due_at < now,
                Task.created_at <= now,
                or_(Task.status == TaskStatus.OPEN, and_(done, Task.done_at > start)),
-               _scope(Pegawai.unit_id, unit_ids))
+               _scope(Pegawai.unit_id, unit_ids), _task_scope(unit_ids))
         .group_by(text("1"), text("2"))).all()  # by position: the same expression twice
     epoch = date(1970, 1, 1)
     today = (now.astimezone(zone).date() - epoch).days
