@@ -1332,6 +1332,11 @@ def simulate(args: argparse.Namespace) -> int:
     ).raise_for_status()
     client.put(f"/api/v1/cycles/{cid}/penilaian/keberatan",
                json={"hari": args.keberatan_days}).raise_for_status()
+    # a compressed year has no mornings for the daily digest: everyone takes one email per
+    # event (`setiap`), so that every PPK is played from their own notices
+    for p in client.get("/api/v1/pegawai", params={"limit": 5000}).raise_for_status().json():
+        client.put(f"/api/v1/pegawai/{p['nip']}/ringkasan",
+                   json={"ringkasan": "setiap"}).raise_for_status()
     client.post(f"/api/v1/cycles/{cid}/launch").raise_for_status()
     last_close = max(p.stage.closes_at for p in schedule)
     print(f"siklus {year} ({periodisasi}) diluncurkan; perencanaan {args.minutes:g} menit "
