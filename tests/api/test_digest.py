@@ -267,3 +267,23 @@ def test_hr_sets_the_choice_through_the_api(env: AppEnv) -> None:
                         follow_redirects=False)
     assert r.status_code == 303
     assert env.client.put(url, json={"ringkasan": "setiap"}).status_code == 403
+
+
+def test_held_notices_are_told_even_when_the_work_falls_back_to_five(env: AppEnv) -> None:
+    head, staff = _org(env, 6)
+    open_planning_now(env.rt, PLANNING)
+    _add_rhk(env, _invite(env, head))
+    for person in staff:
+        _submit(env, person, _rhk_of(env, head))
+    assert _held(_mails(env, head, "skp_diajukan")) == [False] * 4 + [True] * 2
+    review = path_of(_mails(env, head, "skp_diajukan")[0].context["link"])
+    for person in staff[:3]:  # three approved: 3 SKPs and the own draft wait, 4 items
+        assert env.client.post(f"{review}/skp/{skp_row(env.rt, person.id).id}/setujui",
+                               follow_redirects=False).status_code == 303
+    run = _digests(env, NEXT_MORNING)
+    assert (run.dikirim, run.ditahan_terkirim) == (1, 2)
+    (digest,) = _mails(env, head, "ringkasan_harian")
+    assert [b["nama"] for b in _lines(digest, "setujui_skp")] == [p.nama for p in staff[3:]]
+    assert digest.context["jumlah"] == 4
+    # nothing held any more and only four wait: back to one email per event, no digest
+    assert _digests(env, NEXT_MORNING + timedelta(days=1)).dikirim == 0
