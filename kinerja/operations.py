@@ -45,6 +45,7 @@ FLOWS: dict[str, tuple[str, str]] = {
     "keputusan-publikasi": ("Menunggu keputusan publikasi", "Waits for the publication decision"),
     "tutup-keberatan": ("Masa keberatan ditutup", "Appeal window closes"),
     "kirim-pengingat": ("Pengingat dan eskalasi", "Reminders and escalation"),
+    "kirim-ringkasan": ("Ringkasan harian", "Daily digest"),
     "kirim-email": ("Pengiriman email (outbox)", "Email dispatch (outbox)"),
 }
 
@@ -178,8 +179,8 @@ def _info(run: Any, flows: dict[Any, str]) -> RunInfo:
 async def read_runs(client: PrefectClient, *, cycle_id: int | None = None, limit: int = 100,
                     failed_since: datetime | None = None,
                     flows: list[str] | None = None) -> list[RunInfo]:
-    """Kinerja's flow runs, newest first: of one cycle (by run name), or only the runs that
-    failed or crashed since a moment."""
+    """Kinerja's flow runs that are due or done, newest first: of one cycle (by run name), or
+    only the runs that failed or crashed since a moment."""
     from prefect.client.schemas.filters import (
         FlowFilter,
         FlowFilterName,
@@ -187,6 +188,7 @@ async def read_runs(client: PrefectClient, *, cycle_id: int | None = None, limit
         FlowRunFilterEndTime,
         FlowRunFilterName,
         FlowRunFilterState,
+        FlowRunFilterStateName,
         FlowRunFilterStateType,
     )
     from prefect.client.schemas.objects import StateType
@@ -200,6 +202,8 @@ async def read_runs(client: PrefectClient, *, cycle_id: int | None = None, limit
         run_filter.state = FlowRunFilterState(type=FlowRunFilterStateType(
             any_=[StateType.FAILED, StateType.CRASHED]))
         run_filter.end_time = FlowRunFilterEndTime(after_=failed_since)
+    else:  # not the schedule's future runs (a cron flow has many); Late ones do show
+        run_filter.state = FlowRunFilterState(name=FlowRunFilterStateName(not_any_=["Scheduled"]))
     runs = await client.read_flow_runs(
         flow_filter=FlowFilter(name=FlowFilterName(any_=names)), flow_run_filter=run_filter,
         sort=FlowRunSort.EXPECTED_START_TIME_DESC, limit=limit)

@@ -164,7 +164,7 @@ def format_text(report: StatusReport, tz: str, lang: str = "id") -> str:
     out += ["", t("Flow run terakhir per flow:", "Last run of each flow:")]
     for flow, run in report.last_runs.items():
         out.append(f"  {flow:<20} " + (_run_line(run, report.now, tz, t) if run is not None
-                                       else t("  (belum pernah berjalan)", "  (never ran)")))
+                                       else t("(belum pernah berjalan)", "(never ran)")))
     days = f"{report.days:g}"
     out += ["", t(f"Gagal atau terhenti dalam {days} hari terakhir: {len(report.failures)}",
                   f"Failed or crashed in the last {days} day(s): {len(report.failures)}")]
