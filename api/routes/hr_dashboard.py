@@ -241,7 +241,7 @@ def dashboard_page(request: Request, rt: RuntimeDep, session: SessionDep, user: 
                   state_label=lambda s: _t(STATE_LABELS[s.state(d.now)], lang),
                   pct=lambda x: charts.pct(x, lang), predikat=[x.value for x in
                                                                reversed(PREDIKAT_ORDER)],
-                  tables=TABLES, colors=charts.PREDIKAT_COLORS)
+                  colors=charts.PREDIKAT_COLORS)
 
 
 @dataclass

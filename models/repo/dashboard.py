@@ -246,8 +246,8 @@ def parse_filter(code: str | None, periode: int | None, status: str | None,
     code = (code or "").strip() or None
     status = (status or "").strip() or None
     tahap = list(known)
-    if code is not None and code not in {t.code for t in tahap} | {TINDAK_LANJUT}:
-        names = ", ".join(dict.fromkeys(t.code for t in tahap))
+    if code is not None and code not in {str(c) for c in STAGE_ORDER}:
+        names = ", ".join(str(c) for c in STAGE_ORDER)
         raise InvalidInput(f"Tahap '{code}' tidak dikenal; pilih salah satu: {names}.",
                            f"Unknown stage '{code}'; choose one of: {names}.")
     if periode:

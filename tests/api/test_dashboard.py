@@ -262,6 +262,9 @@ def test_drill_down_lists_the_right_people(env: AppEnv) -> None:
     assert {(t["nama"], t["status"]) for t in body["tugas"]} == {
         ("Kepala Dinkes", "done"), ("Bidan Satu", "overdue"), ("Bidan Dua", "overdue")} and \
         len(body["tugas"]) == 4
+    # a stage with no row yet (appeals open at publication): a valid filter with nobody in it
+    html = env.client.get(f"{base}?tahap=keberatan").text
+    assert "Tidak ada tugas yang cocok." in html and 'data-nip="' not in html
     for bad in ("?tahap=libur", "?status=semua", "?tahap=perencanaan&periode=1",
                 "?tahap=pemantauan&periode=9"):
         assert env.client.get(base + bad).status_code == 422, bad
@@ -375,3 +378,19 @@ def test_csv_exports_neutralise_formulas(env: AppEnv) -> None:
         kinds = [a.after["jenis"] for a in s.execute(select(AuditLog).where(
             AuditLog.action == "ekspor")).scalars()]
     assert "dasbor_unit_csv" in kinds and "dasbor_kemajuan_csv" in kinds
+
+
+def test_a_cycle_not_started_yet_shows_empty_charts(env: AppEnv) -> None:
+    env.login()
+    r = env.client.post("/hr/cycles", data={"tahun": "2027", "periodisasi": "bulanan"},
+                        follow_redirects=False)
+    assert r.status_code == 303
+    cycle_id = int(r.headers["location"].rstrip("/").split("/")[-1])
+    html = env.client.get(f"/hr/cycles/{cycle_id}/dasbor").text
+    assert "Belum ada tugas." in html and "Siklus belum dimulai." in html
+    body = env.client.get(f"/api/v1/cycles/{cycle_id}/dasbor").json()
+    assert body["terlambat_harian"] == [] and body["predikat"] == []
+    assert [s["kunci"] for s in body["tahap"]][:3] == ["perencanaan", "pemantauan-1",
+                                                       "pemantauan-2"]
+    assert len([s for s in body["tahap"] if s["kode"] == "pemantauan"]) == 12
+    assert {s["status"] for s in body["tahap"]} == {"belum"}
