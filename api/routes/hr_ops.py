@@ -73,7 +73,8 @@ async def _event_body(request: Request) -> bytes:
     return body
 
 
-@router.post(ops.WEBHOOK_PATH, status_code=202, tags=["ops"])
+@router.post(ops.WEBHOOK_PATH, status_code=202, tags=["ops"], openapi_extra={"requestBody": {
+    "required": True, "content": {"application/json": {"schema": PrefectEventIn.model_json_schema()}}}})
 def prefect_event(_auth: Annotated[None, Depends(require_ops_secret)],
                   body: Annotated[bytes, Depends(_event_body)], rt: RuntimeDep,
                   session: SessionDep) -> JSONResponse:
