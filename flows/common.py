@@ -51,3 +51,27 @@ def now_of(rt: Runtime, now: str | None) -> datetime:
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for i in range(0, len(items), max(1, size)):
         yield items[i:i + size]
+
+
+class Progress:
+    """A progress artifact on the run's page, updated every 5% (each update is an API call)."""
+
+    def __init__(self, total: int, description: str) -> None:
+        from prefect.artifacts import create_progress_artifact
+
+        self.total, self.done, self.shown = max(1, total), 0, 0.0
+        self.id = create_progress_artifact(0.0, description=description)
+
+    def advance(self, n: int) -> None:
+        from prefect.artifacts import update_progress_artifact
+
+        self.done += n
+        pct = 100.0 * self.done / self.total
+        if pct - self.shown >= 5:
+            update_progress_artifact(self.id, pct)
+            self.shown = pct
+
+    def finish(self) -> None:
+        from prefect.artifacts import update_progress_artifact
+
+        update_progress_artifact(self.id, 100.0)

@@ -7,13 +7,13 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from flows.common import chunks, now_of, runtime
+from flows.common import Progress, chunks, now_of, runtime
 from models.db import session_scope
 from models.repo import penilaian as repo
 from models.repo.cycles import get_cycle
-from models.tables import Skp
+from models.tables import Pegawai, Skp, Unit
 
 
 @task(name="buka-penilaian-chunk", retries=2, retry_delay_seconds=5)
@@ -34,13 +34,26 @@ def open_annual(cycle_id: int, now: str | None = None) -> dict[str, int]:
     with session_scope(rt.engine) as s:
         ids = list(s.execute(select(Skp.pegawai_id).where(
             Skp.cycle_id == cycle_id, Skp.approved_at.is_not(None))).scalars())
-    emails = sum(open_chunk(cycle_id, list(part), at.isoformat())
-                 for part in chunks(ids, rt.prefect.chunk_size))
+    progress = Progress(len(ids), f"Membuka penilaian tahunan siklus {cycle_id}")
+    emails = 0
+    for part in chunks(ids, rt.prefect.chunk_size):
+        emails += open_chunk(cycle_id, list(part), at.isoformat())
+        progress.advance(len(part))
     with session_scope(rt.engine) as s:
         stage = repo.get_stage(session=s, cycle_id=cycle_id)
         if stage.opened_at is None:
             stage.opened_at = at
             s.add(stage)
+        per_unit = s.execute(
+            select(Unit.nama, func.count(Skp.id)).join(Pegawai, Pegawai.unit_id == Unit.id)
+            .join(Skp, Skp.pegawai_id == Pegawai.id)
+            .where(Skp.cycle_id == cycle_id, Skp.approved_at.is_not(None))
+            .group_by(Unit.nama).order_by(Unit.nama)).all()
+    progress.finish()
+    create_table_artifact(  # unit names and counts only, never a person
+        table=[{"unit": unit, "pegawai dinilai": n} for unit, n in per_unit],
+        key=f"penilaian-dibuka-siklus-{cycle_id}",
+        description=f"Penilaian tahunan dibuka (siklus {cycle_id}): peserta per unit")
     get_run_logger().info("penilaian siklus %s dibuka: %s pegawai, %s email", cycle_id, len(ids),
                           emails)
     return {"peserta": len(ids), "emails": emails}
