@@ -103,7 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     p_auto.add_argument("--webhook-url", default="",
                         help="where Prefect reaches the app (default: KINERJA_OPS_WEBHOOK_URL "
                         "or the app's URL)")
+    from kinerja import pengguna
+
+    pengguna.add_parser(sub)
     args = parser.parse_args(argv)
+    if args.cmd == "pengguna":
+        return pengguna.run(args)
     if args.cmd == "status":
         return _status(args)
     if args.cmd == "ensure-automation":
