@@ -32,7 +32,7 @@ from api.deps import LoginRequired, SessionDep, lang_of
 from models.repo import audit
 from models.repo.hr import session_user, token_user, unit_ids_of
 from models.rules.enums import HrRole
-from models.rules.errors import Forbidden
+from models.rules.errors import Forbidden, InvalidInput
 from models.tables import HrUser, Pegawai, Skp, Task
 
 
@@ -117,6 +117,20 @@ class Principal:
             return
         pegawai_id = self.session.execute(select(Pegawai.id).where(Pegawai.nip == nip)).scalar()
         self.require_pegawai(pegawai_id)
+
+
+    def require_choice(self, nip: str) -> None:
+        """A person named in a form (a new PPK, a rater): for an operator, someone of their own
+        units. Unknown and out-of-scope NIPs get the same 422, so nothing tells them apart."""
+        if self.unit_ids is None:
+            return
+        unit_id = self.session.execute(
+            select(Pegawai.unit_id).where(Pegawai.nip == nip.strip())).scalar()
+        if unit_id is None or unit_id not in self.unit_ids:
+            raise InvalidInput(f"Tidak ada pegawai dengan NIP '{nip.strip()}' di unit Anda; "
+                               "untuk orang di unit lain, minta admin instansi.",
+                               f"No employee with NIP '{nip.strip()}' in your units; for "
+                               "someone in another unit, ask an agency admin.")
 
 
 def _authenticate(request: Request, session: Session) -> tuple[HrUser, str] | None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
@@ -139,7 +142,21 @@ def create_app(rt: Runtime, launcher: Launcher | None = None,
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
-        return RedirectResponse(f"/hr/login?next={request.url.path}", status_code=303)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/hr/login?{urlencode({'next': target})}", status_code=303)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        """The API keeps FastAPI's JSON details; a page says in the reader's language which
+        value was not understood, and nothing was changed."""
+        if request.url.path.startswith("/api/") or not request.url.path.startswith("/hr"):
+            return await request_validation_exception_handler(request, exc)
+        names = sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})
+        lang = lang_of(request)
+        message = (f"Nilai tidak dapat dibaca: {', '.join(names)}. Tidak ada yang diubah."
+                   if lang == "id" else
+                   f"Values that could not be read: {', '.join(names)}. Nothing was changed.")
+        return render(request, "error.html", status_code=422, message=message)
 
     @app.get("/", include_in_schema=False)
     async def root() -> Response:

@@ -129,7 +129,7 @@ def verify_id_token(cfg: OidcSettings, meta: dict[str, Any], id_token: str,
                             options={"require": ["exp", "iat", "sub", "aud", "iss"]})
     except (jwt.PyJWTError, jwt.PyJWKClientError) as exc:
         raise OidcError(f"id_token refused: {type(exc).__name__}") from exc
-    if not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
+    if not secrets.compare_digest(str(claims.get("nonce", "")).encode(), nonce.encode()):
         raise OidcError("id_token refused: nonce")
     return claims
 
@@ -142,7 +142,7 @@ def callback(request: Request, session: SessionDep, code: str = "", state: str =
     if not cfg.enabled or not pending:
         return _fail(request, 400, "Sesi login SSO tidak ditemukan; mulai lagi dari halaman "
                      "masuk.", "No SSO login in progress; start again from the login page.")
-    if error or not code or not secrets.compare_digest(state, pending["state"]):
+    if error or not code or not secrets.compare_digest(state.encode(), pending["state"].encode()):
         return _fail(request, 400, "Login SSO dibatalkan atau tidak sah; mulai lagi.",
                      "The SSO login was cancelled or is not valid; start again.")
     try:
@@ -160,9 +160,12 @@ def callback(request: Request, session: SessionDep, code: str = "", state: str =
                      "refused.")
     user = session.execute(select(HrUser).where(HrUser.oidc_subject == claims["sub"])).scalar()
     if user is None and claims.get("email") and claims.get("email_verified") is True:
-        user = session.execute(select(HrUser).where(
+        # link only an unambiguous match: exactly one active user with this address, not yet
+        # linked (two accounts sharing an address must be told apart by an admin)
+        matches = session.execute(select(HrUser).where(
             func.lower(HrUser.email) == str(claims["email"]).lower(),
-            HrUser.oidc_subject.is_(None))).scalars().first()
+            HrUser.oidc_subject.is_(None), HrUser.active)).scalars().all()
+        user = matches[0] if len(matches) == 1 else None
         if user is not None:
             user.oidc_subject = claims["sub"]
             record(session=session, now=request.app.state.rt.clock.now(),

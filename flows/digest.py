@@ -13,6 +13,7 @@ from prefect.artifacts import (
 from flows.common import chunks, now_of, runtime
 from models.db import session_scope
 from models.repo import digest
+from models.rules.calendar import to_local
 
 
 @task(name="kirim-ringkasan-chunk", retries=2, retry_delay_seconds=5)
@@ -48,6 +49,7 @@ def send_digests(now: str | None = None) -> dict[str, int]:
     update_progress_artifact(progress, 100.0)
     # counts only: no names, no NIP (the Prefect UI has no per-user access control)
     create_table_artifact(table=[totals], key="ringkasan-harian",
-                          description=f"Ringkasan harian {at.date().isoformat()}: jumlah saja")
+                          description=f"Ringkasan harian {to_local(at, rt.api.timezone).date()}: "
+                                      "jumlah saja")
     get_run_logger().info("ringkasan harian: %s", totals)
     return totals

@@ -125,7 +125,7 @@ class RunInfo:
 
     def as_json(self, now: datetime, ui: str) -> dict[str, Any]:
         return {"id": self.id, "flow": self.flow, "name": self.name, "state": self.state_name,
-                "state_type": self.state_type, "message": self.message,
+                "state_type": self.state_type, "message": rules.redact(self.message, 300),
                 "start": self.start.isoformat() if self.start else None,
                 "end": self.end.isoformat() if self.end else None,
                 "duration_seconds": (round(d.total_seconds(), 1)

@@ -55,7 +55,9 @@ def list_pegawai(session: SessionDep, user: UnitReader,
 def put_atasan(nip: str, data: services.AtasanIn, rt: RuntimeDep, session: SessionDep,
                user: UnitWriter) -> dict[str, object]:
     """Change the employee's superior (PPK) mid-cycle; the new PPK takes over the open tasks.
-    422 for an unknown or inactive NIP, or a change that would make the chain circular."""
+    422 for an unknown or inactive NIP, or a change that would make the chain circular.
+    A unit operator may only choose a PPK in their own units (422 otherwise)."""
+    user.require_choice(data.atasan_nip)
     pegawai, atasan = services.change_atasan(rt, session, nip, data, f"hr:{user.username}")
     return {"id": pegawai.id, "nip": pegawai.nip, "atasan_nip": atasan.nip}
 
@@ -77,7 +79,7 @@ def post_cycle(data: services.CycleIn, rt: RuntimeDep, session: SessionDep,
 
 @router.get("/cycles/{cycle_id}")
 def get_cycle(cycle_id: int, rt: RuntimeDep, session: SessionDep,
-              user: UnitReader) -> dict[str, object]:
+              user: AgencyReader) -> dict[str, object]:
     return services.cycle_summary(rt, session, cycle_id)
 
 

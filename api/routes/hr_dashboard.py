@@ -126,9 +126,9 @@ def _selected(progress: repo.Progress, now: datetime, code: str | None,
     if code:
         key = f"{code}-{periode}" if code == StageCode.PEMANTAUAN and periode else code
         found = progress.stage(key)
-        if found is None:
+        if found is None and code not in {c.value for c in StageCode}:
             raise InvalidInput("Tahap ini tidak ada di siklus ini.", "No such stage in this cycle.")
-        return found
+        return found  # a known stage not created yet (e.g. keberatan before publication): none
     busy = [s for s in progress.stages if progress.stage_total(s.key).total]
     running = [s for s in busy if s.state(now) == "dibuka"]
     return (running or busy or progress.stages or [None])[-1]

@@ -125,8 +125,9 @@ def change_atasan(request: Request, rt: RuntimeDep, session: SessionDep, user: U
                   nip: Annotated[str, Form()], atasan_nip: Annotated[str, Form()]) -> Response:
     """A new superior (PPK) for one employee mid-cycle; nothing changes on an error."""
     year = rt.clock.now().year + 1
-    user.require_nip(nip.strip())  # an operator moves only the people of their own units
+    user.require_nip(nip.strip())  # an operator moves only the people of their own units,
     try:
+        user.require_choice(atasan_nip)  # to a PPK in their own units (else: ask an admin)
         pegawai, atasan = services.change_atasan(rt, session, nip, services.AtasanIn(
             atasan_nip=atasan_nip), f"hr:{user.username}")
     except RuleError as exc:
@@ -294,7 +295,7 @@ async def cycle_launch(request: Request, rt: RuntimeDep, session: SessionDep, us
 
 
 @router.post("/cycles/{cycle_id}/skp/{skp_id}/keputusan")
-def decide_without_ppk(request: Request, rt: RuntimeDep, session: SessionDep, user: UnitWriter,
+def decide_without_ppk(request: Request, rt: RuntimeDep, session: SessionDep, user: AgencyWriter,
                        cycle_id: int, skp_id: int, action: Annotated[str, Form()],
                        comment: Annotated[str, Form()] = "") -> Response:
     """HR decides the SKP of someone with no superior in the system (e.g. the Sekda)."""
@@ -302,6 +303,10 @@ def decide_without_ppk(request: Request, rt: RuntimeDep, session: SessionDep, us
     from models.repo.audit import record
     from models.tables import Skp
 
+    if action not in ("setujui", "kembalikan"):
+        return _cycle_page(request, rt, session, user, cycle_id, 422,
+                           error="Pilih setujui atau kembalikan." if lang_of(request) == "id"
+                           else "Choose approve or return.")
     skp = session.get(Skp, skp_id)
     if skp is None or skp.cycle_id != cycle_id or not (view := skp_repo.load_view(
             session=session, skp=skp)).decided_by_hr:

@@ -73,7 +73,9 @@ def _page(request: Request, rt: Runtime, session: SessionDep, user: Principal, n
 @router.get("/{nip}")
 def person(request: Request, rt: RuntimeDep, session: SessionDep, user: UnitReader, nip: str,
            cycle_id: int | None = None) -> Response:
-    return _page(request, rt, session, user, nip, cycle_id)
+    flash = request.session.pop("flash", None)
+    return _page(request, rt, session, user, nip, cycle_id,
+                 **({"notice": str(flash)} if flash else {}))
 
 
 def _act(request: Request, rt: Runtime, session: SessionDep, user: Principal, nip: str,
@@ -89,8 +91,10 @@ def _act(request: Request, rt: Runtime, session: SessionDep, user: Principal, ni
 
         return _page(request, rt, session, user, nip, cycle_id, status_of(exc),
                      error=exc.message(lang))
-    notice = (ok_en if lang == "en" else ok_id).format(result=result)
-    return _page(request, rt, session, user, nip, cycle_id, notice=notice)
+    # post/redirect/get: a refresh of the result page repeats nothing; the notice rides along
+    request.session["flash"] = (ok_en if lang == "en" else ok_id).format(result=result)
+    query = f"?cycle_id={cycle_id}" if cycle_id else ""
+    return RedirectResponse(f"/hr/pegawai/{nip}{query}", status_code=303)
 
 
 def _form_int(form: FormDep, name: str) -> int | None:
@@ -106,6 +110,7 @@ def change_ppk(request: Request, rt: RuntimeDep, session: SessionDep, user: Unit
     atasan_nip = str(form.get("atasan_nip", "")).strip()
 
     def action() -> str:
+        user.require_choice(atasan_nip)  # an operator chooses a PPK in their own units only
         _, atasan = services.change_atasan(rt, session, nip, services.AtasanIn(
             atasan_nip=atasan_nip), user.actor)
         return f"{atasan.nama} (NIP {atasan.nip})"
@@ -159,6 +164,7 @@ def add_rater(request: Request, rt: RuntimeDep, session: SessionDep, user: UnitW
     cycle_id = _form_int(form, "cycle_id") or 0
 
     def action() -> str:
+        user.require_choice(str(form.get("penilai_nip", "")))  # raters from their units only
         row = hr_actions.add_rater(session=session, nip=nip, cycle_id=cycle_id,
                                    rater_nip=str(form.get("penilai_nip", "")),
                                    now=rt.clock.now(), mail=rt.mail, actor=user.actor)

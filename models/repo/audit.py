@@ -118,7 +118,7 @@ AUDITED: dict[type, tuple[str, ...]] = {
     PenilaianTahunan: ("hasil_kerja", "perilaku", "predikat", "status", "angka_kredit"),
     Keberatan: ("status", "predikat_sesudah"),
     Pegawai: ("atasan_id", "unit_id", "active", "ringkasan"),
-    HrUser: ("role", "active"),
+    HrUser: ("role", "active", "email", "nama", "oidc_subject"),
 }
 _ENTITY = {Cycle: "cycle", CycleStage: "cycle_stage", Skp: "skp", Task: "task",
            SkpPeriode: "skp_periode", PenilaianTahunan: "penilaian_tahunan",

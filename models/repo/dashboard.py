@@ -447,7 +447,8 @@ def feedback_by_unit(*, session: Session, cycle_id: int,
                _int_sum(A.selesai == True))  # noqa: E712
         .select_from(A).join(Pegawai, Pegawai.id == A.penilai_id)
         .join(Unit, Unit.id == Pegawai.unit_id)
-        .where(A.cycle_id == cycle_id, A.aktif == True, _scope(Unit.id, unit_ids))  # noqa: E712
+        .where(A.cycle_id == cycle_id, A.aktif == True, Pegawai.active,  # noqa: E712
+               _scope(Unit.id, unit_ids))
         .group_by(Unit.id, Unit.nama).order_by(Unit.nama)).all()
     return [UnitFeedback(int(u), str(n), int(a), int(c), int(d)) for u, n, a, c, d in rows]
 

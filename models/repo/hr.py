@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
+from models.repo.audit import current as audit_context
+from models.repo.audit import record
 from models.rules.enums import HrRole
 from models.rules.errors import InvalidInput
 from models.rules.passwords import hash_password, verify_password
@@ -34,6 +36,10 @@ def create_hr_user(*, session: Session, username: str, password: str, nama: str,
     session.flush()
     for unit_id in sorted(set(unit_ids or [])):
         session.add(HrUserUnit(hr_user_id=user.id, unit_id=unit_id))
+    record(session=session, now=now, actor=audit_context().actor, action="hr_user.buat",
+           entity="hr_user", entity_id=user.id,
+           after={"username": user.username, "role": user.role.value, "email": user.email,
+                  "unit_ids": sorted(set(unit_ids or [])), "kata_sandi": bool(password)})
     session.flush()
     return user
 
@@ -85,6 +91,8 @@ def update_hr_user(*, session: Session, user: HrUser, nama: str, email: str, rol
     user.nama, user.email, user.role, user.active = nama.strip(), email.strip(), role, active
     if password:
         user.password_hash = hash_password(password)
+        record(session=session, now=now, actor=audit_context().actor,
+               action="hr_user.kata_sandi", entity="hr_user", entity_id=user.id)
     current = set(unit_ids_of(session=session, user_id=user.id) or set())
     wanted = set(unit_ids)
     for unit_id in current - wanted:
@@ -158,7 +166,8 @@ def revoke_user_sessions(*, session: Session, user_id: int, now: datetime) -> in
 def authenticate(*, session: Session, username: str, password: str) -> HrUser | None:
     user = session.execute(select(HrUser).where(HrUser.username == username)).scalar()
     # the same scrypt work whether or not the user exists: the time does not tell
-    ok = verify_password(password, user.password_hash if user else _DUMMY_HASH)
+    stored = user.password_hash if user and user.password_hash.startswith("scrypt$") else None
+    ok = verify_password(password, stored or _DUMMY_HASH) and stored is not None
     if user is None or not user.active or not ok:
         return None
     return user

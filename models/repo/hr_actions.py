@@ -5,7 +5,7 @@ link, close a task on their behalf (with a reason), reopen their approved SKP, a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -18,7 +18,10 @@ from models.repo.outbox import enqueue_messages
 from models.repo.skp import Mail
 from models.rules.enums import TaskStatus
 from models.rules.errors import InvalidInput, InvalidTransition
-from models.tables import Cycle, Pegawai, Penilai360, Skp, Task, Unit
+from models.tables import Cycle, OutboxMessage, Pegawai, Penilai360, Skp, Task, Unit
+
+#: a second "re-send" of the same task's link within this time is refused (a double click)
+RESEND_GAP_SECONDS = 60
 
 STATUS_LABEL = {TaskStatus.OPEN: ("terbuka", "open"), TaskStatus.DONE: ("selesai", "done"),
                 TaskStatus.CANCELLED: ("dibatalkan", "cancelled")}
@@ -86,7 +89,8 @@ def _reason(alasan: str) -> str:
 def resend_link(*, session: Session, nip: str, task_id: int, now: datetime, mail: Mail,
                 actor: str, task_label: tuple[str, str]) -> str:
     """Email the person a fresh link to an open task (the old links keep working until they
-    expire). Returns the address it went to, masked. Repeated clicks within a minute send once."""
+    expire). Returns the address it went to, masked. A second click within a minute is refused
+    (409), so a double click sends once."""
     person = person_by_nip(session=session, nip=nip)
     task = _task_of(session, person, task_id)
     if task.status != TaskStatus.OPEN:
@@ -101,8 +105,16 @@ def resend_link(*, session: Session, nip: str, task_id: int, now: datetime, mail
                                 f"{person.nama} is no longer active.")
     cycle = session.get(Cycle, task.cycle_id)
     assert cycle is not None
+    if session.execute(select(OutboxMessage.id).where(
+            OutboxMessage.key.startswith(f"hr-renew:{task.id}:"),
+            OutboxMessage.created_at > now - timedelta(seconds=RESEND_GAP_SECONDS))).first():
+        raise InvalidTransition("task", "baru_dikirim", "resend",
+                                "Tautan baru untuk tugas ini baru saja dikirim; tunggu satu menit "
+                                "sebelum mengirim lagi.",
+                                "A fresh link for this task was just sent; wait a minute before "
+                                "sending another.")
     enqueue_messages(session=session, now=now, messages=[{
-        "key": f"hr-renew:{task.id}:{now:%Y%m%d%H%M}", "kind": "tautan_baru",
+        "key": f"hr-renew:{task.id}:{now:%Y%m%d%H%M%S%f}", "kind": "tautan_baru",
         "to_email": person.email, "pegawai_id": person.id, "language": mail.language,
         "context": {"agency_name": mail.agency, "nama": person.nama, "tahun": cycle.tahun,
                     "link": mail.links.task(task.id, person.id, now),

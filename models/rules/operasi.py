@@ -17,7 +17,7 @@ MAX_MESSAGE = 600
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 #: NIP (18 digits), NIK (16), phone numbers: any run of 8 or more digits
-_LONG_NUMBER = re.compile(r"(?<![\w-])\+?\d[\d ]{6,}\d(?![\w-])")
+_LONG_NUMBER = re.compile(r"(?<!\d)\+?\d[\d ]{6,}\d(?!\d)")
 _CYCLE_IN_NAME = re.compile(r"-siklus-(\d+)$")
 
 

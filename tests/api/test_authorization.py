@@ -190,3 +190,31 @@ def test_api_token_acts_with_its_users_role(world: World) -> None:
     assert client.get("/api/v1/cycles", headers=headers).status_code == 200
     r = client.post(f"/api/v1/cycles/{world.values['cycle_id']}/launch", headers=headers)
     assert r.status_code == 403 and "admin" in r.json()["detail"]
+
+
+def test_operator_chooses_a_ppk_or_rater_only_in_their_units(world: World) -> None:
+    """A new PPK or a rater from another unit is refused the same way as an unknown NIP."""
+    op_a = world.clients["op_a"]
+    for url, field in (("/hr/pegawai/199001012015011002/atasan", "atasan_nip"),
+                       ("/hr/pegawai/199001012015011002/penilai", "penilai_nip")):
+        other = op_a.post(url, data={field: "198101012005011003", "cycle_id": "1"})
+        unknown = op_a.post(url, data={field: "199912312020121999", "cycle_id": "1"})
+        assert other.status_code == unknown.status_code == 422
+        assert "di unit Anda" in other.text and "Kepala B" not in other.text
+    api = op_a.put("/api/v1/pegawai/199001012015011002/atasan",
+                   json={"atasan_nip": "198101012005011003"})
+    assert api.status_code == 422
+    with session_scope(world.env.rt.engine) as s:
+        from sqlalchemy import select
+
+        from models.tables import Pegawai
+
+        atasan = s.execute(select(Pegawai.atasan_id).where(
+            Pegawai.nip == "199001012015011002")).scalar_one()
+        head = s.execute(select(Pegawai.id).where(Pegawai.nip == "198001012005011001")).scalar_one()
+    assert atasan == head
+
+
+def test_a_cycle_summary_is_for_the_whole_agency_readers(world: World) -> None:
+    assert world.clients["op_b"].get(f"/api/v1/cycles/{world.values['cycle_id']}").status_code == 403
+    assert world.clients["auditor"].get(f"/api/v1/cycles/{world.values['cycle_id']}").status_code == 200

@@ -72,7 +72,8 @@ def test_resend_a_fresh_link_once_per_click(env: AppEnv, org: dict[str, str]) ->
     task = _task(env, nip, TaskKind.SUSUN_SKP)
     r = env.client.post(f"/hr/pegawai/{nip}/tugas/{task.id}/kirim-ulang")
     assert r.status_code == 200 and "Tautan baru dikirim" in r.text
-    env.client.post(f"/hr/pegawai/{nip}/tugas/{task.id}/kirim-ulang")  # a double click
+    twice = env.client.post(f"/hr/pegawai/{nip}/tugas/{task.id}/kirim-ulang")  # a double click
+    assert twice.status_code == 409 and "baru saja dikirim" in twice.text
     with session_scope(env.rt.engine) as s:
         mails = s.execute(select(OutboxMessage).where(OutboxMessage.kind == "tautan_baru")).scalars().all()
     assert len(mails) == 1
@@ -215,3 +216,41 @@ def test_flow_context_names_the_flow_run() -> None:
     with audit.acting("flow:buka-perencanaan", "flow-run:abc") as ctx:
         assert audit.current() is ctx
     assert audit.current().via == "sistem"
+
+
+def test_user_changes_are_audited_without_secrets(env: AppEnv, org: dict[str, str]) -> None:
+    r = env.client.post("/hr/pengguna", data={"username": "aud2", "nama": "Auditor", "email":
+                                              "aud2@contoh.go.id", "role": "auditor",
+                                              "password": "rahasia-panjang-1"})
+    assert r.status_code == 200
+    with session_scope(env.rt.engine) as s:
+        uid = s.execute(text("SELECT id FROM hruser WHERE username = 'aud2'")).scalar_one()
+    env.client.post(f"/hr/pengguna/{uid}", data={"nama": "Auditor", "email": "baru@contoh.go.id",
+                                                 "role": "auditor", "active": "1",
+                                                 "password": "rahasia-baru-123"})
+    entries = [e for e in env.client.get("/api/v1/audit", params={"aksi": "hr_user"}).json()[
+        "entries"] if e["entity_id"] == uid]
+    actions = [e["action"] for e in entries]
+    assert "hr_user.buat" in actions and "hr_user.kata_sandi" in actions
+    assert any(e["after"] and e["after"].get("email") == "baru@contoh.go.id" for e in entries)
+    assert all(e["actor"] == "hr:admin" for e in entries)
+    assert "scrypt" not in str(entries) and "rahasia" not in str(entries)
+
+
+def test_a_page_with_a_value_it_cannot_read_says_so(env: AppEnv, org: dict[str, str]) -> None:
+    r = env.client.get(f"/hr/pegawai/{org['staf1']}", params={"cycle_id": "x"})
+    assert r.status_code == 422 and "cycle_id" in r.text and "Tidak ada yang diubah" in r.text
+    api = env.client.get("/api/v1/pegawai/x/tugas", params={"cycle_id": "x"})
+    assert api.status_code == 422 and api.json()["detail"][0]["loc"][-1] == "cycle_id"
+
+
+def test_login_returns_to_the_page_asked_for(env: AppEnv) -> None:
+    from fastapi.testclient import TestClient
+
+    fresh = TestClient(env.client.app)
+    r = fresh.get("/hr/audit?orang=admin&aksi=skp", follow_redirects=False)
+    assert r.headers["location"] == "/hr/login?next=%2Fhr%2Faudit%3Forang%3Dadmin%26aksi%3Dskp"
+    done = fresh.post("/hr/login", data={"username": "admin", "password": "rahasia-hr",
+                                         "next": "/hr/audit?orang=admin&aksi=skp"},
+                      follow_redirects=False)
+    assert done.headers["location"] == "/hr/audit?orang=admin&aksi=skp"

@@ -168,3 +168,20 @@ def test_a_token_for_another_client_or_a_forged_state_is_refused(env: AppEnv,
 def test_disabled_by_default(env: AppEnv) -> None:
     assert "akun SSO" not in env.client.get("/hr/login").text
     assert env.client.get("/hr/login/oidc").status_code == 404
+
+
+def test_an_address_shared_by_two_users_or_an_inactive_user_links_nobody(
+        env: AppEnv, provider: Provider) -> None:
+    with session_scope(env.rt.engine) as s:
+        for name in ("kembar1", "kembar2"):
+            create_hr_user(session=s, username=name, password="", nama=name,
+                           email="bersama@pemda.go.id", now=T0)
+        off = create_hr_user(session=s, username="nonaktif", password="", nama="Off",
+                             email="off@pemda.go.id", now=T0)
+        off.active = False
+    for email in ("bersama@pemda.go.id", "off@pemda.go.id"):
+        provider.user = {"sub": f"sub-{email}", "email": email, "email_verified": True}
+        _, done = _login(env, provider)
+        assert done.status_code == 403
+    with session_scope(env.rt.engine) as s:
+        assert not s.execute(select(HrUser.id).where(HrUser.oidc_subject.is_not(None))).first()

@@ -179,3 +179,11 @@ def test_webhook_secret_follows_the_app_key(tmp_path) -> None:  # type: ignore[n
     assert a == ops.ops_secret(ApiSettings(secret_key="satu", home=tmp_path)) and len(a) == 64
     assert a != ops.ops_secret(ApiSettings(secret_key="dua", home=tmp_path))
     assert "satu" not in a
+
+
+def test_redact_hides_numbers_glued_to_words_and_emails() -> None:
+    from models.rules.operasi import redact
+
+    text = redact("gagal untuk nip_199001012015011002 (pegawai4@contoh.go.id) di baris 12")
+    assert "199001012015011002" not in text and "pegawai4@" not in text
+    assert "baris 12" in text  # short numbers are not personal data
