@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -54,6 +55,9 @@ from models.rules.errors import (
     LinkRejected,
     RuleError,
 )
+
+#: what a client is told to wait when the database is briefly gone
+DB_RETRY_AFTER_SECONDS = 5
 
 
 def status_of(exc: RuleError) -> int:
@@ -133,6 +137,25 @@ def create_app(rt: Runtime, launcher: Launcher | None = None,
             return JSONResponse({"detail": msg, "error": "OrchestrationUnavailable"}, 503,
                                 headers={"Retry-After": "30"})
         return render(request, "error.html", status_code=503, message=msg)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_unavailable(request: Request, exc: Exception) -> Response:
+        """The database is restarting or unreachable: 503 with Retry-After, nothing half-done
+        (the request's transaction was rolled back); the pool reconnects by itself
+        (pre-ping), so the next request after the gap works without a restart. A locked SQLite
+        database past its busy timeout answers the same way."""
+        msg_id = ("Basis data sedang tidak dapat dihubungi; tidak ada yang berubah. Coba lagi "
+                  "dalam beberapa detik.")
+        msg_en = "The database cannot be reached right now; nothing changed. Try again in a few seconds."
+        msg = msg_en if lang_of(request) == "en" else msg_id
+        headers = {"Retry-After": str(DB_RETRY_AFTER_SECONDS)}
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": msg, "error": "DatabaseUnavailable"}, 503,
+                                headers=headers)
+        response = render(request, "error.html", status_code=503, message=msg)
+        response.headers.update(headers)
+        return response
 
     @app.exception_handler(LinkPageError)
     async def bad_link(request: Request, exc: LinkPageError) -> Response:
