@@ -1,5 +1,5 @@
 """The `kinerja` command: run, import, simulate, migrate, create-token, serve-flows, status,
-ensure-automation."""
+ensure-automation, backup, restore."""
 
 from __future__ import annotations
 
@@ -103,6 +103,25 @@ def main(argv: list[str] | None = None) -> int:
     p_auto.add_argument("--webhook-url", default="",
                         help="where Prefect reaches the app (default: KINERJA_OPS_WEBHOOK_URL "
                         "or the app's URL)")
+    p_bak = sub.add_parser("backup", help="write one archive of the database (and the bukti "
+                           "dukung files) that restores into SQLite or PostgreSQL")
+    p_bak.add_argument("--out", default="", help="the archive, or a folder for it (default: "
+                       "KINERJA_HOME/backups/kinerja-<UTC time>.tar.gz)")
+    p_bak.add_argument("--without-files", action="store_true",
+                       help="leave the evidence files out (the database only)")
+    p_bak.add_argument("--database-url", default="",
+                       help="the database to back up (default: KINERJA_DATABASE_URL or the "
+                       "SQLite file under KINERJA_HOME)")
+    p_res = sub.add_parser("restore", help="restore an archive of `kinerja backup` into an empty "
+                           "database (exit 2: refused, nothing changed)")
+    p_res.add_argument("file")
+    p_res.add_argument("--force", action="store_true",
+                       help="replace the contents of a database that is not empty")
+    p_res.add_argument("--without-files", action="store_true",
+                       help="do not restore the evidence files")
+    p_res.add_argument("--database-url", default="",
+                       help="the database to restore into (default: KINERJA_DATABASE_URL or the "
+                       "SQLite file under KINERJA_HOME)")
     from kinerja import pengguna
 
     pengguna.add_parser(sub)
@@ -111,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         return pengguna.run(args)
     if args.cmd == "status":
         return _status(args)
+    if args.cmd == "backup":
+        return _backup(args)
+    if args.cmd == "restore":
+        return _restore(args)
     if args.cmd == "ensure-automation":
         return _ensure_automation(args)
     if args.cmd == "run":
@@ -135,6 +158,65 @@ def main(argv: list[str] | None = None) -> int:
         serve_flows()
         return 0
     return 2
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from kinerja.backup import BackupRefused, backup, default_archive
+    from kinerja.clock import SystemClock
+    from kinerja.settings import DatabaseSettings, HomeSettings
+    from kinerja.storage import EvidenceSettings
+
+    now = SystemClock().now()
+    url = args.database_url or DatabaseSettings().url
+    out = Path(args.out) if args.out else HomeSettings().home / "backups"
+    if not args.out or out.is_dir():
+        out = default_archive(out, now)
+    evidence = None if args.without_files else EvidenceSettings().root()
+    try:
+        manifest = backup(url, out, now=now, evidence_root=evidence)
+    except BackupRefused as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        print(f"Basis data tidak dapat dibaca / the database cannot be read: {exc}",
+              file=sys.stderr)
+        return 1
+    rows = sum(t["rows"] for t in manifest["tables"])
+    files = manifest["files"]
+    print(f"cadangan/backup: {out} ({out.stat().st_size} bytes)\n"
+          f"  revisi/revision {manifest['alembic_revision']}, {len(manifest['tables'])} tabel/tables, "
+          f"{rows} baris/rows, "
+          + (f"{files['count']} berkas bukti/evidence files" if files["included"]
+             else "tanpa berkas bukti/without evidence files"))
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from kinerja.backup import BackupRefused, restore
+    from kinerja.settings import DatabaseSettings
+    from kinerja.storage import EvidenceSettings
+
+    url = args.database_url or DatabaseSettings().url
+    evidence = None if args.without_files else EvidenceSettings().root()
+    try:
+        manifest = restore(Path(args.file), url, force=args.force, evidence_root=evidence)
+    except BackupRefused as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        print(f"Pemulihan gagal, tidak ada yang disimpan / the restore failed, nothing was "
+              f"saved: {exc}", file=sys.stderr)
+        return 1
+    rows = sum(t["rows"] for t in manifest["tables"])
+    files = manifest["files"]["count"] if evidence is not None else 0
+    print(f"dipulihkan/restored: {rows} baris/rows in {len(manifest['tables'])} tabel/tables, "
+          f"{files} berkas bukti/evidence files (revisi/revision {manifest['alembic_revision']}, "
+          f"dari/from {manifest['dialect']}, {manifest['created_at']})")
+    return 0
 
 
 def _status(args: argparse.Namespace) -> int:
