@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -44,6 +44,7 @@ from api.routes import (
     umpan_balik,
 )
 from api.routes.tasks import LinkPageError
+from api.security import SecurityHeaders, csrf_protect
 from kinerja.runtime import Runtime, secret_key
 from models.repo import audit
 from models.repo.cycles import NotFound
@@ -87,7 +88,7 @@ class AuditContextMiddleware:
 
 def create_app(rt: Runtime, launcher: Launcher | None = None,
                oidc: OidcSettings | None = None) -> FastAPI:
-    app = FastAPI(title="Kinerja", version="0.1.0",
+    app = FastAPI(title="Kinerja", version="0.1.0", dependencies=[Depends(csrf_protect)],
                   description="Siklus kinerja ASN (SKP, PermenPANRB 6/2022): API untuk Pengelola "
                               "Kinerja dan sistem kepegawaian lain (SIMPEG).")
     app.state.rt = rt
@@ -97,6 +98,7 @@ def create_app(rt: Runtime, launcher: Launcher | None = None,
                        same_site="lax", https_only=rt.api.public_url.startswith("https"),
                        max_age=12 * 3600)
     app.add_middleware(AuditContextMiddleware)
+    app.add_middleware(SecurityHeaders, https=rt.api.public_url.startswith("https"))
     for module in (health, hr_api, hr_pages, tasks, monitoring, umpan_balik, kompetensi,
                    hr_kompetensi, skm, hr_skm, penilaian, hr_penilaian, hr_exports, keberatan,
                    hr_tindak_lanjut, hr_dashboard, hr_ops, hr_audit, hr_users, preferensi):

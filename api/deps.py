@@ -48,3 +48,9 @@ async def _form(request: Request) -> FormData:
 
 
 FormDep = Annotated[FormData, Depends(_form)]
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (behind a reverse proxy, run uvicorn with
+    --proxy-headers and --forwarded-allow-ips so that this is the real client)."""
+    return request.client.host if request.client else "unknown"

@@ -180,4 +180,5 @@ def callback(request: Request, session: SessionDep, code: str = "", state: str =
     request.session.clear()
     request.session["sid"] = start_session(session=session, user=user, metode="oidc",
                                            now=request.app.state.rt.clock.now())
+    request.session["csrf"] = secrets.token_urlsafe(32)
     return RedirectResponse(target, status_code=303)

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import StrictUndefined
 
 from api.deps import lang_of
+from api.security import add_csrf_fields, csrf_token
 from models.rules.texts import format_date, format_datetime
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -41,6 +42,10 @@ def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> H
             "d": lambda v: format_date(v, tz, lang) if v else "-", "error": None, "notice": None,
             "lbl": lambda code: LABELS.get(str(code), (str(code), str(code)))[lang == "en"]}
     response = templates.TemplateResponse(request, name, base | ctx, status_code=status_code)
+    token = csrf_token(request)
+    if token:  # a console session: every POST form carries its CSRF token
+        response = HTMLResponse(add_csrf_fields(bytes(response.body).decode("utf-8"), token),
+                                status_code=status_code)
     if request.query_params.get("lang") in ("id", "en"):
         response.set_cookie("lang", request.query_params["lang"], samesite="lax")
     return response

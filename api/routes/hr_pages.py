@@ -3,6 +3,7 @@ periods, launch, progress, a superior changed mid-cycle."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, time, timedelta
 from typing import Annotated
 
@@ -13,9 +14,11 @@ from sqlalchemy import func, select
 
 from api import services
 from api.access import AgencyReader, AgencyWriter, Principal, UnitReader, UnitWriter
-from api.deps import FormDep, RuntimeDep, SessionDep, lang_of
+from api.deps import FormDep, RuntimeDep, SessionDep, client_address, lang_of
 from api.pages import render
+from kinerja.runtime import secret_key
 from models.importer import ImportRejected, import_organisation
+from models.repo import batasan
 from models.repo.cycles import list_cycles
 from models.repo.hr import authenticate, end_session, start_session
 from models.rules import calendar
@@ -43,6 +46,20 @@ def login_form(request: Request, next: str = "/hr") -> Response:
 @router.post("/login")
 def login(request: Request, session: SessionDep, username: Annotated[str, Form()],
           password: Annotated[str, Form()], next: Annotated[str, Form()] = "/hr") -> Response:
+    rt = request.app.state.rt
+    try:  # counted before the password is looked at, for any username, existing or not
+        for limit, value in ((batasan.LOGIN_USER, username.strip()),
+                             (batasan.LOGIN_CLIENT, client_address(request))):
+            batasan.hit(session=session, limit=limit, value=value, secret=secret_key(rt.api),
+                        now=rt.clock.now())
+    except batasan.TooMany as exc:
+        response = render(request, "hr/login.html", status_code=429, next=next,
+                          error=("Terlalu banyak percobaan masuk. Coba lagi dalam "
+                                 f"{exc.retry_after // 60 + 1} menit." if lang_of(request) == "id"
+                                 else "Too many login attempts. Try again in "
+                                 f"{exc.retry_after // 60 + 1} minutes."))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     user = authenticate(session=session, username=username.strip(), password=password)
     if user is None:
         return render(request, "hr/login.html", status_code=401, next=next,
@@ -51,6 +68,7 @@ def login(request: Request, session: SessionDep, username: Annotated[str, Form()
     request.session.clear()
     request.session["sid"] = start_session(session=session, user=user, metode="password",
                                            now=request.app.state.rt.clock.now())
+    request.session["csrf"] = secrets.token_urlsafe(32)
     return _back(_safe_next(next))
 
 

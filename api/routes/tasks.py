@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from api.deps import FormDep, RuntimeDep, SessionDep, lang_of
+from api.deps import FormDep, RuntimeDep, SessionDep, client_address, lang_of
 from api.pages import render
 from kinerja.runtime import Runtime
-from models.repo import audit
+from models.repo import audit, batasan
 from models.repo import skp as skp_repo
 from models.repo.outbox import enqueue_messages
 from models.rules import skp as rules
@@ -313,6 +313,18 @@ def ekspektasi(request: Request, link: TaskLinkDep, session: SessionDep, rt: Run
 def renew(request: Request, session: SessionDep, rt: RuntimeDep, token: Text) -> Response:
     """An expired (but genuine) link: email a fresh one to the task's person, at most hourly."""
     now = rt.clock.now()
+    try:
+        batasan.hit(session=session, limit=batasan.RENEW_CLIENT, value=client_address(request),
+                    secret=rt.links.secret, now=now)
+    except batasan.TooMany as exc:
+        response = render(request, "task/link_error.html", status_code=429, reason="rate",
+                          message=("Terlalu banyak permintaan tautan baru dari perangkat ini. "
+                                   f"Coba lagi dalam {exc.retry_after // 60 + 1} menit."
+                                   if lang_of(request) == "id" else
+                                   "Too many fresh-link requests from this device. Try again in "
+                                   f"{exc.retry_after // 60 + 1} minutes."), token="")
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     try:
         claims = tokens.verify(token, rt.links.secret, now, allow_expired=True)
     except LinkRejected as exc:

@@ -1,7 +1,7 @@
 """SQLModel tables, split by aggregate. Import from here."""
 
 from models.tables.audit import AuditLog
-from models.tables.auth import ApiToken, HrSesi, HrUser, HrUserUnit
+from models.tables.auth import ApiToken, Batasan, HrSesi, HrUser, HrUserUnit
 from models.tables.cycle import Cycle, CycleStage, StageReport
 from models.tables.feedback import (
     Jawaban360,
@@ -31,7 +31,7 @@ from models.tables.skp import Iki, Perilaku, Rhk, Skp, SkpEvent, SkpVersi, Task
 
 __all__ = ["AksiPembinaan", "KandidatPenghargaan", "Keberatan", "NilaiUnit", "PenilaianTahunan",
            "PerubahanNilai", "RencanaPembinaan", "TunjanganKinerja",
-           "ApiToken", "AuditLog", "Bukti", "Jawaban360", "JawabanSurvei", "Kompetensi",
+           "ApiToken", "AuditLog", "Batasan", "Bukti", "Jawaban360", "JawabanSurvei", "Kompetensi",
            "Pelatihan", "Penilai360", "PenilaianKompetensi", "Pengaturan360",
            "RekomendasiPelatihan", "Survei", "Cycle", "CycleStage", "Dialog", "HrSesi", "HrUser",
            "HrUserUnit", "Iki",

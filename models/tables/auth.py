@@ -50,3 +50,12 @@ class ApiToken(SQLModel, table=True):
     hr_user_id: int = Field(foreign_key="hruser.id")
     created_at: datetime
     revoked_at: datetime | None = None
+
+
+class Batasan(SQLModel, table=True):
+    """Rate-limit counters (login attempts, fresh-link requests) per key and time window; shared
+    by every API process through the database. Keys hold hashes, never a raw address."""
+
+    kunci: str = Field(primary_key=True, max_length=120)
+    jendela: datetime = Field(primary_key=True, index=True)  # the window's start
+    jumlah: int = 0

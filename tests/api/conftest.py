@@ -52,8 +52,9 @@ class AppEnv:
     launcher: FakeLauncher
 
     def login(self) -> None:
-        r = self.client.post("/hr/login", data={"username": "admin", "password": "rahasia-hr"},
-                             follow_redirects=False)
+        from tests.api.helpers import hr_login
+
+        r = hr_login(self.client, "admin", "rahasia-hr")
         assert r.status_code == 303, r.text
 
 

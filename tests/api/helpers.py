@@ -49,3 +49,16 @@ def skp_row(rt: Runtime, pegawai_id: int) -> Skp:
 def outbox_count(rt: Runtime) -> int:
     with session_scope(rt.engine) as s:
         return len(s.execute(select(OutboxMessage.id)).all())
+
+
+def hr_login(client, username: str, password: str, **kwargs):  # type: ignore[no-untyped-def]
+    """Log a test client into the console like a browser: afterwards it sends the session's
+    CSRF token (read from a page's form, as a browser would submit it) with every request."""
+    import re
+
+    kwargs.setdefault("follow_redirects", False)
+    r = client.post("/hr/login", data={"username": username, "password": password}, **kwargs)
+    found = re.search(r'name="csrf" value="([^"]+)"', client.get("/hr/login").text)
+    if found:
+        client.headers["X-CSRF-Token"] = found.group(1)
+    return r

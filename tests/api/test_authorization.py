@@ -23,7 +23,7 @@ from models.repo.hr import create_hr_user
 from models.rules.enums import HrRole, TaskKind
 from models.tables import Skp, Task
 from tests.api.conftest import AppEnv
-from tests.api.helpers import open_planning_now
+from tests.api.helpers import hr_login, open_planning_now
 from tests.factories import T0, make_pegawai, make_unit
 
 #: routes anyone may call: task links and the public survey carry their own signed token, the
@@ -83,8 +83,7 @@ def world(env: AppEnv) -> Iterator[World]:
     for name in ("admin", "auditor", "op_a", "op_b"):
         client = TestClient(app, base_url="http://testserver", raise_server_exceptions=False)
         password = "rahasia-hr" if name == "admin" else PASSWORD
-        r = client.post("/hr/login", data={"username": name, "password": password},
-                        follow_redirects=False)
+        r = hr_login(client, name, password)
         assert r.status_code == 303, r.text
         clients[name] = client
     yield World(env, clients, values)

@@ -15,7 +15,7 @@ from models.repo.hr import create_hr_user
 from models.rules.enums import HrRole, SkpStatus, TaskKind, TaskStatus
 from models.tables import AuditLog, HrSesi, OutboxMessage, Pegawai, Skp, Task
 from tests.api.conftest import AppEnv
-from tests.api.helpers import open_planning_now
+from tests.api.helpers import hr_login, open_planning_now
 from tests.factories import T0, make_org
 
 
@@ -154,7 +154,7 @@ def test_operator_sees_only_audit_entries_about_their_people(env: AppEnv,
     env.client.post(f"/hr/pegawai/{org['staf1']}/tugas/{task.id}/tutup",
                     data={"alasan": "Ditutup untuk uji log audit"})
     env.client.post("/hr/logout")
-    env.client.post("/hr/login", data={"username": "op_lain", "password": "rahasia-panjang-1"})
+    hr_login(env.client, "op_lain", "rahasia-panjang-1")
     seen = env.client.get("/api/v1/audit").json()
     assert seen["total"] == 0
     assert env.client.get(f"/hr/pegawai/{org['staf1']}").status_code == 403
@@ -175,7 +175,7 @@ def test_sessions_end_on_logout_and_deactivation(env: AppEnv, org: dict[str, str
         create_hr_user(session=s, username="auditor1", password="rahasia-panjang-1", nama="Aud",
                        email="aud@contoh.go.id", now=T0, role=HrRole.AUDITOR)
     other = TestClient(env.client.app)
-    other.post("/hr/login", data={"username": "auditor1", "password": "rahasia-panjang-1"})
+    hr_login(other, "auditor1", "rahasia-panjang-1")
     assert other.get("/hr/pengguna").status_code == 200
     assert other.post("/hr/pengguna", data={"username": "x"}).status_code == 403
     env.login()

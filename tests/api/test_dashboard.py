@@ -29,6 +29,7 @@ from models.tables import (
     Unit,
 )
 from tests.api.conftest import AppEnv
+from tests.api.helpers import hr_login
 from tests.api.period_setup import approved_cycle
 from tests.factories import T0, make_pegawai, make_unit
 
@@ -169,8 +170,7 @@ def _login(env: AppEnv, username: str, role: HrRole, unit_ids: list[int] | None 
         create_hr_user(session=s, username=username, password="rahasia-unit-1", nama=username,
                        email=f"{username}@contoh.go.id", now=env.clock.now(), role=role,
                        unit_ids=unit_ids)
-    r = env.client.post("/hr/login", data={"username": username, "password": "rahasia-unit-1"},
-                        follow_redirects=False)
+    r = hr_login(env.client, username, "rahasia-unit-1")
     assert r.status_code == 303, r.text
 
 

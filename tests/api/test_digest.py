@@ -18,7 +18,7 @@ from models.tables import AuditLog, OutboxMessage, Pegawai, Rhk, Task
 from notifications.dispatch import dispatch_due
 from notifications.mailer import RecordingMailer
 from tests.api.conftest import AppEnv
-from tests.api.helpers import last_mail, open_planning_now, path_of, skp_row
+from tests.api.helpers import hr_login, last_mail, open_planning_now, path_of, skp_row
 from tests.factories import T0, make_pegawai, make_unit
 
 #: 06:00 WIB on the day after T0 (the flow's default schedule)
@@ -263,8 +263,7 @@ def test_hr_sets_the_choice_through_the_api(env: AppEnv) -> None:
         create_hr_user(session=s, username="auditor", password="rahasia-auditor", nama="Auditor",
                        email="audit@contoh.go.id", now=T0, role=HrRole.AUDITOR)
     env.client.post("/hr/logout")
-    r = env.client.post("/hr/login", data={"username": "auditor", "password": "rahasia-auditor"},
-                        follow_redirects=False)
+    r = hr_login(env.client, "auditor", "rahasia-auditor")
     assert r.status_code == 303
     assert env.client.put(url, json={"ringkasan": "setiap"}).status_code == 403
 

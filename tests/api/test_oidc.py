@@ -125,7 +125,7 @@ def test_a_registered_user_logs_in_and_the_subject_is_linked(env: AppEnv,
     _, again = _login(env, provider)
     assert again.status_code == 303
     # and no password login exists for an SSO-only account
-    r = client.post("/hr/login", data={"username": "auditor.sso", "password": ""})
+    r = TestClient(client.app).post("/hr/login", data={"username": "auditor.sso", "password": ""})
     assert r.status_code in (401, 422)
 
 

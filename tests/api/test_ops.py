@@ -17,7 +17,7 @@ from models.repo.hr import create_hr_user
 from models.rules.enums import HrRole
 from models.tables import HrUser, OutboxMessage
 from tests.api.conftest import AppEnv
-from tests.api.helpers import outbox_count
+from tests.api.helpers import hr_login, outbox_count
 from tests.factories import T0
 
 RUN_ID = "0b9f5b4e-1d2c-4a4e-9f3a-6c1d2e3f4a5b"
@@ -136,7 +136,6 @@ def test_operations_page_needs_an_agency_reader(env: AppEnv) -> None:
     with session_scope(env.rt.engine) as s:
         create_hr_user(session=s, username="auditor", password="rahasia-hr", nama="Auditor",
                        email="audit@contoh.go.id", now=T0, role=HrRole.AUDITOR)
-    r = env.client.post("/hr/login", data={"username": "auditor", "password": "rahasia-hr"},
-                        follow_redirects=False)
+    r = hr_login(env.client, "auditor", "rahasia-hr")
     assert r.status_code == 303
     assert env.client.get("/hr/operasi").status_code == 200

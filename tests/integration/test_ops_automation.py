@@ -33,6 +33,7 @@ from models.tables import OutboxMessage
 from notifications.devsmtp import messages_to, read_message, start_dev_smtp
 from notifications.dispatch import dispatch_due
 from notifications.mailer import SmtpMailer
+from tests.api.helpers import hr_login
 from tests.factories import T0, runtime_for
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -189,7 +190,7 @@ def test_a_failed_flow_run_emails_the_operators_once(live: Live, automation: str
 
 def _console_shows_the_failure(live: Live, run_id: str, run_name: str, link: str) -> None:
     with httpx.Client(base_url=live.base) as client:
-        r = client.post("/hr/login", data={"username": "admin", "password": "rahasia-hr"})
+        r = hr_login(client, "admin", "rahasia-hr")
         assert r.status_code == 303, r.text
         page = client.get("/hr/operasi")
         assert page.status_code == 200
