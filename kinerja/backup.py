@@ -430,9 +430,15 @@ def verify(archive: Path) -> dict[str, Any]:
     if manifest is None:
         raise BackupRefused("Arsip kosong / empty archive")
     expected = [t["name"] for t in manifest["tables"]]
+    missing = [name for name in expected if name not in seen]
+    if missing:
+        raise BackupRefused(
+            f"Arsip rusak atau terpotong: {len(missing)} tabel tidak ada / corrupt or truncated "
+            f"archive: {len(missing)} tables missing ({', '.join(missing[:5])}"
+            f"{', …' if len(missing) > 5 else ''})")
     if seen != expected:
-        raise BackupRefused("Arsip tidak lengkap / incomplete archive: tables "
-                            f"{sorted(set(expected) ^ set(seen)) or 'out of order'}")
+        raise BackupRefused("Urutan tabel arsip tidak sesuai manifest / the archive's tables are "
+                            "not in the manifest's order")
     if files != manifest.get("files", {}).get("count", 0):
         raise BackupRefused(f"Arsip tidak lengkap: {files} berkas bukti, manifest menyebut "
                             f"{manifest['files']['count']} / incomplete archive: evidence files")
