@@ -379,6 +379,13 @@ def _load_manifest(f: IO[bytes] | None) -> dict[str, Any]:
         raise BackupRefused(
             f"Format arsip versi {manifest.get('format_version')} tidak dikenal kode ini "
             f"(versi {FORMAT_VERSION}) / unknown archive format version")
+    entries = manifest.get("tables")
+    if not isinstance(entries, list) or not all(
+            isinstance(t, dict) and isinstance(t.get("name"), str)
+            and isinstance(t.get("columns"), list) and isinstance(t.get("rows"), int)
+            and isinstance(t.get("sha256"), str) for t in entries) \
+            or not isinstance(manifest.get("files", {}), dict):
+        raise BackupRefused("manifest.json tidak lengkap / is incomplete (tables)")
     return manifest
 
 
@@ -472,12 +479,18 @@ def _check_compatible(manifest: dict[str, Any]) -> None:
                             f"differ from this code's schema: {', '.join(diff)}")
 
 
-def non_empty_tables(engine: Engine) -> list[str]:
+def non_empty_tables(conn: Connection) -> list[str]:
     """The application tables that hold rows (missing tables count as empty)."""
-    with engine.connect() as conn:
-        existing = set(inspect(conn).get_table_names())
-        return [t.name for t in tables() if t.name in existing
-                and conn.execute(select(1).select_from(t).limit(1)).first() is not None]
+    existing = set(inspect(conn).get_table_names())
+    return [t.name for t in tables() if t.name in existing
+            and conn.execute(select(1).select_from(t).limit(1)).first() is not None]
+
+
+def _refuse_not_empty(busy: list[str]) -> None:
+    raise BackupRefused(
+        f"Basis data tujuan tidak kosong ({', '.join(busy[:5])}{'…' if len(busy) > 5 else ''} "
+        f"berisi data); tidak ada yang diubah. Pakai --force untuk menggantinya / the target "
+        f"database is not empty; nothing was changed. Use --force to replace its contents.")
 
 
 def restore(archive: Path, url: str, *, force: bool = False, evidence_root: Path | None = None,
@@ -485,6 +498,8 @@ def restore(archive: Path, url: str, *, force: bool = False, evidence_root: Path
     """Restore `archive` into the database at `url` (and its files into `evidence_root`, when
     given and the archive has them). Returns the manifest; raises BackupRefused with nothing
     changed."""
+    from alembic.util import CommandError
+
     from models.db import make_engine, migrate
 
     archive = Path(archive)
@@ -494,15 +509,24 @@ def restore(archive: Path, url: str, *, force: bool = False, evidence_root: Path
     _check_compatible(manifest)
     engine = make_engine(url)
     try:
-        busy = non_empty_tables(engine)
+        with engine.connect() as conn:
+            busy = non_empty_tables(conn)
         if busy and not force:
-            raise BackupRefused(
-                f"Basis data tujuan tidak kosong ({', '.join(busy[:5])}"
-                f"{'…' if len(busy) > 5 else ''} berisi data); tidak ada yang diubah. Pakai "
-                f"--force untuk menggantinya / the target database is not empty; nothing was "
-                f"changed. Use --force to replace its contents.")
-        migrate(url)
+            _refuse_not_empty(busy)
+        try:
+            migrate(url)
+        except CommandError as exc:  # e.g. a database migrated by a newer Kinerja
+            raise BackupRefused(f"Skema basis data tujuan tidak dapat dinaikkan ke {code_head()} "
+                                f"/ the target's schema cannot be brought to {code_head()}: "
+                                f"{exc}") from exc
         with _transaction(engine, write=True) as conn:
+            if conn.dialect.name == "postgresql":  # SQLite: BEGIN IMMEDIATE did the same
+                names = ", ".join(conn.dialect.identifier_preparer.format_table(t)
+                                  for t in tables())
+                conn.execute(sql(f"LOCK TABLE {names} IN EXCLUSIVE MODE"))
+            busy = non_empty_tables(conn)  # again, now that no one else can write
+            if busy and not force:
+                _refuse_not_empty(busy)
             if busy:
                 _clear(conn)
             _load(conn, archive, manifest, evidence_root, on_table)
