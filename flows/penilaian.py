@@ -111,6 +111,6 @@ def publication_decision(cycle_id: int, timeout_hours: int = 24 * 60) -> str:
 
         n = publish(session=s, cycle=get_cycle(session=s, cycle_id=cycle_id), now=rt.clock.now(),
                     mail=rt.mail)
-    get_run_logger().info("siklus %s: %s hasil dipublikasikan (oleh %s)", cycle_id, n,
-                          decision.by)
+    # not who decided: an HR username can be a person's name (the audit log keeps it)
+    get_run_logger().info("siklus %s: %s hasil dipublikasikan atas keputusan HR", cycle_id, n)
     return "dipublikasikan"
