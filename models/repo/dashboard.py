@@ -297,6 +297,9 @@ def unit_people(*, session: Session, cycle_id: int, unit_id: int, now: datetime,
     where = [Task.cycle_id == cycle_id, Task.status != TaskStatus.CANCELLED, Pegawai.active,
              Pegawai.unit_id == unit_id, _task_scope(frozenset({unit_id}))]
     where.append(Task.kind.in_(kinds_of(code) if code else [k.value for k in STAGE_OF_KIND]))
+    # a rater's finished 360 task is counted, never listed: the list would say who answered
+    # (and when); the open ones stay, so HR can chase who still has forms to fill in
+    where.append(or_(Task.kind != TaskKind.ISI_360, Task.status != TaskStatus.DONE))
     if periode:
         where.append(Task.periode == periode)
     if status == "done":

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from models.repo import skp as skp_repo
@@ -16,7 +16,7 @@ from models.repo.audit import record
 from models.repo.cycles import NotFound
 from models.repo.outbox import enqueue_messages
 from models.repo.skp import Mail
-from models.rules.enums import TaskStatus
+from models.rules.enums import TaskKind, TaskStatus
 from models.rules.errors import InvalidInput, InvalidTransition
 from models.tables import Cycle, OutboxMessage, Pegawai, Penilai360, Skp, Task, Unit
 
@@ -55,7 +55,9 @@ def person_tasks(*, session: Session, nip: str, cycle_id: int | None) -> PersonT
     raters: list[umpan_balik.RaterRow] = []
     if cycle is not None:
         tasks = list(session.execute(select(Task).where(
-            Task.cycle_id == cycle.id, Task.pegawai_id == person.id)
+            Task.cycle_id == cycle.id, Task.pegawai_id == person.id,
+            # a finished 360 task is not shown: it would say this rater answered (and when)
+            or_(Task.kind != TaskKind.ISI_360, Task.status != TaskStatus.DONE))
             .order_by(Task.created_at, Task.id)).scalars())
         skp = skp_repo.skp_of(session=session, cycle_id=cycle.id, pegawai_id=person.id)
         raters = [r for r in umpan_balik.raters(session=session, cycle_id=cycle.id,

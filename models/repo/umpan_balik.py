@@ -316,12 +316,15 @@ def invite_raters(*, session: Session, cycle: Cycle, stage: CycleStage, now: dat
     for t in have.values():  # a rater who had finished gets more forms: the task reopens
         if t.status != TaskStatus.OPEN:
             reopened[t.pegawai_id] = f":{int((t.done_at or now).timestamp())}"
-            t.status, t.done_at = TaskStatus.OPEN, None
-            t.reminders_sent, t.created_at = 0, now
-            from models.repo.skp import reschedule
-
-            reschedule(t, cycle.reminder_offsets)
-            session.add(t)
+            # a bulk update, as finish_if_done's: an ORM change of the status would leave an
+            # audit line saying this rater had finished their forms (and when)
+            session.execute(update(Task).where(Task.id == t.id).values(
+                status=TaskStatus.OPEN, done_at=None, reminders_sent=0, created_at=now,
+                next_reminder_at=next_reminder_at(due_at=t.due_at,
+                                                  offsets_minutes=cycle.reminder_offsets,
+                                                  sent=0, created_at=now))
+                .execution_options(synchronize_session=False))
+            session.expire(t)
     created = _ensure_tasks(session, cycle, [(TaskKind.ISI_360, pid, stage.closes_at)
                                              for pid in todo if pid not in have], now)
     task_of = {pid: t.id for pid, t in have.items()} | {pid: tid for _, pid, tid in created}
@@ -563,7 +566,9 @@ def update_settings(*, session: Session, cycle_id: int, values: dict[str, object
     """The rule can change until the stage opens (the assignment is made then); the threshold
     until it closes (it only decides what is shown)."""
     from models.repo.audit import record
+    from models.repo.cycles import get_cycle
 
+    get_cycle(session=session, cycle_id=cycle_id)  # 404 for an unknown cycle, before any row
     row = settings_of(session=session, cycle_id=cycle_id)
     stage = get_stage(session=session, cycle_id=cycle_id)
     before = row.model_dump()
