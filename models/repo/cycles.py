@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlmodel import Session
@@ -168,11 +169,8 @@ def update_stage(*, session: Session, cycle_id: int, dates: calendar.StageDates,
                  expected_version: int | None, now: datetime, actor: str) -> CycleStage:
     """Change a stage's dates; flows read them on their next pass, nothing needs a restart."""
     stage = get_stage(session=session, cycle_id=cycle_id, code=dates.code, periode=dates.periode)
-    stale = InvalidTransition("stage", str(stage.version), str(expected_version),
-                              "Kalender sudah diubah orang lain; muat ulang halaman lalu ulangi.",
-                              "The calendar was changed by someone else; reload and retry.")
     if expected_version is not None and stage.version != expected_version:
-        raise stale
+        raise _calendar_changed(session, stage)
     if stage.opened_at and _minute(dates.opens_at) != _minute(stage.opens_at):
         raise InvalidTransition("stage", "opened", "reschedule",
                                 "Tahap sudah dibuka; tanggal buka tidak dapat diubah lagi.",
@@ -189,7 +187,7 @@ def update_stage(*, session: Session, cycle_id: int, dates: calendar.StageDates,
     if stage.opened_at:
         dates = calendar.StageDates(dates.code, stage.opens_at, dates.due_at,
                                     dates.approve_due_at, dates.closes_at, dates.periode)
-    bump_version(session, stage, stale)
+    bump_version(session, stage, lambda current: _calendar_changed(session, current))
     stage.opens_at, stage.due_at = dates.opens_at, dates.due_at
     stage.approve_due_at, stage.closes_at = dates.approve_due_at, dates.closes_at
     session.add(stage)
@@ -197,6 +195,38 @@ def update_stage(*, session: Session, cycle_id: int, dates: calendar.StageDates,
     record(session=session, now=now, actor=actor, action="kalender.ubah", entity="cycle_stage",
            entity_id=stage.id, before=before, after=_dates_dict(stage))
     return stage
+
+
+#: the dates of a stage, as the calendar form names them
+DATE_LABELS = (("opens_at", "buka", "opens"), ("due_at", "batas pegawai", "employees' due"),
+               ("approve_due_at", "batas PPK", "PPK's due"), ("closes_at", "tutup", "closes"))
+
+
+def _calendar_changed(session: Session, stage: CycleStage | Any) -> InvalidTransition:
+    """Someone saved this stage's dates since this request read them: say who (the audit log
+    keeps it) and what the dates are now (`stage` is the row as it is now)."""
+    from models.rules.texts import format_datetime
+    from models.tables import AuditLog
+
+    with session.no_autoflush:
+        actor = session.execute(select(AuditLog.actor).where(
+            AuditLog.entity == "cycle_stage", AuditLog.entity_id == stage.id)
+            .order_by(AuditLog.id.desc()).limit(1)).scalar() or "orang lain"
+        tz = session.execute(select(Cycle.timezone).where(
+            Cycle.id == stage.cycle_id)).scalar() or "Asia/Jakarta"
+
+    def dates(lang: str) -> str:
+        return ", ".join(f"{label[lang == 'en']} {format_datetime(_aware(getattr(stage, k)), tz, lang)}"
+                         for k, *label in DATE_LABELS)
+    return InvalidTransition("stage", str(stage.version), "reschedule",
+                             f"Kalender sudah diubah orang lain ({actor}); tanggalnya sekarang: "
+                             f"{dates('id')}. Muat ulang halaman lalu ulangi.",
+                             f"The calendar was changed by someone else ({actor}); its dates "
+                             f"are now: {dates('en')}. Reload and retry.")
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _minute(at: datetime) -> datetime:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlmodel import Session
 
 from models.repo import skp as skp_repo
@@ -137,9 +137,17 @@ def close_task(*, session: Session, nip: str, task_id: int, alasan: str, now: da
     task = _task_of(session, person, task_id)
     reason = _reason(alasan)
     if task.status != TaskStatus.OPEN:
-        raise InvalidTransition("task", task.status.value, "close",
-                                f"Tugas ini sudah berstatus {STATUS_LABEL[task.status][0]}.",
-                                f"This task is already {STATUS_LABEL[task.status][1]}.")
+        raise _not_open(task, session)
+    # claim it in the database first, only if it is still open: the person may be completing
+    # it right now; the loser is told what happened and nothing of this closing is kept (the
+    # claim also holds the row, so the person's completion then sees it closed)
+    claimed = session.execute(update(Task).where(Task.id == task.id,
+                                                 Task.status == TaskStatus.OPEN)
+                              .values(next_reminder_at=None)
+                              .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        session.expire(task)
+        raise _not_open(task, session)
     task.status, task.done_at, task.next_reminder_at = TaskStatus.DONE, now, None
     task.closed_by, task.close_reason = actor, reason
     session.add(task)
@@ -148,6 +156,33 @@ def close_task(*, session: Session, nip: str, task_id: int, alasan: str, now: da
            after={"status": "done", "kind": task.kind, "periode": task.periode,
                   "alasan": reason}, pegawai_id=person.id, cycle_id=task.cycle_id)
     return task
+
+
+def _not_open(task: Task, session: Session) -> InvalidTransition:
+    """The task is not open (any more): say who finished it and when (`task` as it is now)."""
+    from models.rules.texts import format_datetime
+
+    tz = session.execute(select(Cycle.timezone).where(Cycle.id == task.cycle_id)).scalar()
+    status = TaskStatus(task.status)
+    when = ((f" pada {format_datetime(_aware(task.done_at), tz or 'Asia/Jakarta')}",
+             f" on {format_datetime(_aware(task.done_at), tz or 'Asia/Jakarta', 'en')}")
+            if task.done_at else ("", ""))
+    if status == TaskStatus.DONE and task.closed_by:
+        by = (f", ditutup oleh {task.closed_by}{when[0]}", f", closed by {task.closed_by}{when[1]}")
+    elif status == TaskStatus.DONE:
+        by = (f", diselesaikan oleh pegawai sendiri{when[0]}",
+              f", completed by the person themselves{when[1]}")
+    else:
+        by = ("", "")
+    return InvalidTransition("task", status.value, "close",
+                             f"Tugas ini sudah berstatus {STATUS_LABEL[status][0]}{by[0]}.",
+                             f"This task is already {STATUS_LABEL[status][1]}{by[1]}.")
+
+
+def _aware(at: datetime) -> datetime:
+    from datetime import UTC
+
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def reopen_skp(*, session: Session, nip: str, skp_id: int, alasan: str, now: datetime,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
@@ -347,11 +348,21 @@ def load_period(*, session: Session, skp: Skp, stage: CycleStage, history: bool 
     return view
 
 
-def _stale(record: SkpPeriode) -> InvalidTransition:
+def _stale(record: SkpPeriode | Any) -> InvalidTransition:
+    """The period's record changed since this request read it: say what it holds now (the
+    pegawai's report, the PPK's rating), `record` being the row as it is now."""
+    if record.hasil_kerja and record.perilaku:
+        rated = (f"penilaian PPK: hasil kerja {record.hasil_kerja}, perilaku {record.perilaku}",
+                 f"the PPK's rating: hasil kerja {record.hasil_kerja}, perilaku {record.perilaku}")
+    else:
+        rated = ("belum dinilai PPK", "not rated by the PPK yet")
+    reported = (("realisasi sudah dilaporkan", "realisasi reported") if record.dilaporkan_at
+                else ("realisasi belum dilaporkan", "realisasi not reported yet"))
     return InvalidTransition("periode", str(record.version), "edit",
-                             "Data periode ini baru saja diubah di tempat lain. Muat ulang "
-                             "halaman lalu ulangi.",
-                             "This period's record was just changed elsewhere. Reload and retry.")
+                             "Data periode ini baru saja diubah di tempat lain; sekarang: "
+                             f"{reported[0]}, {rated[0]}. Muat ulang halaman lalu ulangi.",
+                             "This period's record was just changed elsewhere; now: "
+                             f"{reported[1]}, {rated[1]}. Reload and retry.")
 
 
 def ensure_period_open(view: PeriodView) -> None:
@@ -373,7 +384,7 @@ def _touch(session: Session, record: SkpPeriode, now: datetime,
            expected_version: int | None = None) -> None:
     if expected_version is not None and expected_version != record.version:
         raise _stale(record)
-    bump_version(session, record, _stale(record))
+    bump_version(session, record, _stale)
     record.updated_at = now
     session.add(record)
 
@@ -443,9 +454,13 @@ def save_realisasi(*, session: Session, view: PeriodView, rencana: dict[int, str
 
 def _finish_task(session: Session, view: PeriodView, kind: TaskKind, pegawai_id: int,
                  now: datetime) -> None:
+    # read afresh and locked (PostgreSQL; SQLite's writer already holds the lock): HR may
+    # have closed the task on the person's behalf since this request loaded it, and their
+    # closing stays as it is
     task = session.execute(select(Task).where(
         Task.cycle_id == view.cycle.id, Task.kind == kind, Task.pegawai_id == pegawai_id,
-        Task.periode == view.stage.periode)).scalar_one_or_none()
+        Task.periode == view.stage.periode).with_for_update()
+        .execution_options(populate_existing=True)).scalar_one_or_none()
     if task is not None and task.status == TaskStatus.OPEN:
         task.status, task.done_at, task.next_reminder_at = TaskStatus.DONE, now, None
         session.add(task)

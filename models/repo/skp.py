@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -117,24 +118,49 @@ def _rhk_of(session: Session, skp_id: int) -> list[Rhk]:
                                 .order_by(Rhk.jenis, Rhk.urutan, Rhk.id)).scalars())
 
 
-def _stale(skp: Skp, expected: int | None = None) -> InvalidTransition:
-    return InvalidTransition("skp", str(skp.version), str(expected),
-                             "SKP ini baru saja diubah (oleh Anda di tab lain atau oleh PPK). "
-                             f"Status terakhir yang Anda lihat: {rules.STATUS_LABEL_ID[skp.status]}. "
-                             "Muat ulang halaman lalu ulangi.",
-                             "This SKP was just changed elsewhere (last seen as "
-                             f"'{rules.STATUS_LABEL_EN[skp.status]}'). Reload and retry.")
+#: the last change of an SKP, as the person whose write lost to it reads it (who + this)
+CHANGE_LABEL = {"rhk.tambah": ("menambah RHK", "added an RHK"),
+                "rhk.hapus": ("menghapus RHK", "deleted an RHK"),
+                "iki.tambah": ("menambah IKI", "added an IKI"),
+                "iki.hapus": ("menghapus IKI", "deleted an IKI"),
+                "ajukan": ("mengajukannya", "submitted it"),
+                "setujui": ("menyetujuinya", "approved it"),
+                "kembalikan": ("mengembalikannya", "returned it"),
+                "ekspektasi": ("mengubah ekspektasi khusus", "changed the specific expectations"),
+                "revisi": ("membukanya untuk revisi", "reopened it for a revision")}
 
 
-def _check_version(skp: Skp, expected: int | None) -> None:
+def _stale(session: Session, skp: Skp | Any) -> InvalidTransition:
+    """Someone changed the SKP since this request read it: say who, what they did, and the
+    status it is in now (`skp` is the row as it is now)."""
+    with session.no_autoflush:
+        last = session.execute(select(SkpEvent.action, SkpEvent.actor_id).where(
+            SkpEvent.skp_id == skp.id).order_by(SkpEvent.id.desc()).limit(1)).first()
+    status = SkpStatus(skp.status)
+    now_id = f"status SKP sekarang: {rules.STATUS_LABEL_ID[status]}"
+    now_en = f"it is now '{rules.STATUS_LABEL_EN[status]}'"
+    if last is None:
+        what_id, what_en = "SKP ini baru saja diubah di tempat lain", "This SKP was just changed"
+    else:
+        who = (("pegawai", "the employee") if last.actor_id == skp.pegawai_id
+               else ("Pengelola Kinerja", "HR") if last.actor_id is None else ("PPK", "the PPK"))
+        did = CHANGE_LABEL.get(last.action, ("mengubahnya", "changed it"))
+        what_id = f"SKP ini baru saja diubah: {who[0]} {did[0]}"
+        what_en = f"This SKP was just changed: {who[1]} {did[1]}"
+    return InvalidTransition("skp", status.value, "edit",
+                             f"{what_id}; {now_id}. Muat ulang halaman lalu ulangi.",
+                             f"{what_en}; {now_en}. Reload and retry.")
+
+
+def _check_version(session: Session, skp: Skp, expected: int | None) -> None:
     if expected is not None and expected != skp.version:
-        raise _stale(skp, expected)
+        raise _stale(session, skp)
 
 
 def _touch(session: Session, skp: Skp, now: datetime, actor_id: int | None, action: str,
            comment: str | None = None) -> None:
     """Record the change; the write fails with 409 if someone else changed the SKP meanwhile."""
-    bump_version(session, skp, _stale(skp))
+    bump_version(session, skp, lambda current: _stale(session, current))
     skp.updated_at = now
     session.add(skp)
     session.add(SkpEvent(skp_id=skp.id, at=now, actor_id=actor_id, action=action, comment=comment))
@@ -177,7 +203,7 @@ def add_rhk(*, session: Session, view: SkpView, jenis: str, uraian: str,
     """Add an RHK (and optionally its first IKI) to an editable SKP."""
     skp = view.skp
     rules.ensure_editable(skp.status)
-    _check_version(skp, expected_version)
+    _check_version(session, skp, expected_version)
     try:
         jenis_rhk = JenisRhk(jenis)
     except ValueError:
@@ -271,16 +297,20 @@ def submit(*, session: Session, view: SkpView, now: datetime, mail: Mail,
            expected_version: int | None = None) -> Skp:
     """Pegawai submits: checks completeness, notifies the PPK, opens the PPK's task."""
     skp = view.skp
-    _check_version(skp, expected_version)
+    _check_version(session, skp, expected_version)
     new_status = rules.next_status(skp.status, "ajukan")
     rules.check_submit(view.drafts(), view.cascade)
     skp.status, skp.submitted_at, skp.submissions = new_status, now, skp.submissions + 1
     skp.return_comment = None
     _touch(session, skp, now, skp.pegawai_id, "ajukan")
     cycle, stage = session.get(Cycle, skp.cycle_id), _stage(session, skp.cycle_id)
-    own = task_of(session=session, cycle_id=skp.cycle_id, kind=TaskKind.SUSUN_SKP,
-                  pegawai_id=skp.pegawai_id)
-    if own:
+    # read afresh and locked: HR may have closed the task on the person's behalf meanwhile,
+    # and their closing stays as it is
+    own = session.execute(select(Task).where(
+        Task.cycle_id == skp.cycle_id, Task.kind == TaskKind.SUSUN_SKP,
+        Task.pegawai_id == skp.pegawai_id).with_for_update()
+        .execution_options(populate_existing=True)).scalar_one_or_none()
+    if own and own.status == TaskStatus.OPEN:
         own.status, own.done_at = TaskStatus.DONE, now
         session.add(own)
     if view.atasan is None:  # no superior in the system (e.g. the Sekda): HR decides
@@ -394,7 +424,7 @@ def decide(*, session: Session, view: SkpView, ppk: Approver, approve: bool, com
            now: datetime, mail: Mail, expected_version: int | None = None) -> Skp:
     """PPK approves, or returns with a comment; the pegawai is told by email either way."""
     skp = view.skp
-    _check_version(skp, expected_version)
+    _check_version(session, skp, expected_version)
     new_status = rules.next_status(skp.status, "setujui" if approve else "kembalikan")
     comment = (comment or "").strip()
     if len(comment) > 3000:
