@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install bench clean lint
+.PHONY: run test soak install bench clean lint
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/test.sh
+
+# slow or disruptive fault tests, not part of `make test`: restarts the PostgreSQL cluster
+# (KINERJA_SOAK_PG_CLUSTER=15/main by default; point KINERJA_TEST_PG_URL at that cluster)
+soak: $(STAMP)
+	KINERJA_TEST_DATABASE_URL="$${KINERJA_TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432/postgres}" \
+	  $(BIN)/pytest -m soak tests $(ARGS)
 
 # benchmarks, not part of `make test`: make bench ARGS="--size 10000"
 bench: $(STAMP)

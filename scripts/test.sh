@@ -28,7 +28,7 @@ except Exception as exc:
 PYEOF
 then
   echo "== database tests on PostgreSQL ($PG_URL)"
-  KINERJA_TEST_DATABASE_URL="$PG_URL" $PY/pytest tests/api tests/integration -m "not browser" "$@" \
+  KINERJA_TEST_DATABASE_URL="$PG_URL" $PY/pytest tests/api tests/integration -m "not browser and not soak" "$@" \
     || status=$?
 else
   echo "PostgreSQL is required for the suite"; status=1
