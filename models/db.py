@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
+
+from models.rules.errors import InvalidInput
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -33,6 +36,29 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_nul(session: Session, _context: Any, _instances: Any) -> None:
+    """Text with a NUL character is refused (422) before it is written, on every database:
+    PostgreSQL cannot store it (a driver error, a 500) and SQLite would keep it silently."""
+    for obj in (*session.new, *session.dirty):
+        state = inspect(obj)
+        for attr in state.mapper.column_attrs:
+            if _has_nul(state.dict.get(attr.key)):
+                raise InvalidInput("Teks tidak boleh berisi karakter NUL (\\0); tidak ada yang "
+                                   "disimpan.", "Text must not contain a NUL character (\\0); "
+                                   "nothing was saved.")
 
 
 @contextmanager

@@ -23,7 +23,16 @@ async def _smtp_ok(host: str, port: int) -> bool:
         return False
 
 
-@router.get("/healthz")
+#: the body of both answers: status ok / degraded / down and each check's state
+HEALTH_BODY = {"type": "object", "required": ["status", "database", "prefect", "smtp"],
+               "properties": {k: {"type": "string"} for k in ("status", "database", "prefect", "smtp")}}
+
+
+@router.get("/healthz", responses={
+    200: {"description": "the database answers (Prefect and SMTP may be down: degraded)",
+          "content": {"application/json": {"schema": HEALTH_BODY}}},
+    503: {"description": "the database does not answer",
+          "content": {"application/json": {"schema": HEALTH_BODY}}}})
 async def healthz(rt: RuntimeDep) -> JSONResponse:
     """200 when the database answers; Prefect and SMTP are reported (degraded, not down)."""
     checks: dict[str, str] = {}

@@ -10,13 +10,15 @@ from sqlalchemy import select
 from api import services
 from api.access import AgencyReader, AgencyWriter, UnitReader, UnitWriter
 from api.deps import RuntimeDep, SessionDep
+from api.routes.common import ERRORS, GUARD, BodyLimitRoute, error_response
 from models.importer import import_organisation
 from models.repo.cycles import list_cycles
 from models.repo.people import unit_names
 from models.rules.enums import StageCode
 from models.tables import Pegawai
 
-router = APIRouter(prefix="/api/v1", tags=["hr"])
+router = APIRouter(prefix="/api/v1", tags=["hr"], responses={**ERRORS, 413: error_response(413)},
+                   dependencies=GUARD, route_class=BodyLimitRoute)
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 

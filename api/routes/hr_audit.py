@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from api.access import Principal, UnitReader
 from api.deps import RuntimeDep, SessionDep, lang_of
 from api.pages import render
+from api.routes.common import CSV_RESPONSE, ERRORS, GUARD
 from kinerja.runtime import Runtime
 from models.repo import audit
 from models.repo.exports import neutralise
@@ -26,8 +27,8 @@ from models.rules.errors import InvalidInput
 from models.rules.texts import format_datetime
 from models.tables import AuditLog, Pegawai
 
-router = APIRouter(include_in_schema=False)
-api = APIRouter(prefix="/api/v1", tags=["audit"])
+router = APIRouter(include_in_schema=False, dependencies=GUARD)
+api = APIRouter(prefix="/api/v1", tags=["audit"], responses=ERRORS, dependencies=GUARD)
 
 PAGE = 100
 Text = Annotated[str, Query(max_length=200)]
@@ -160,7 +161,7 @@ def api_search(request: Request, rt: RuntimeDep, session: SessionDep, user: Unit
             "entries": [_entry(r, people, rt.api.timezone, lang_of(request)) for r in rows]}
 
 
-@api.get("/audit.csv")
+@api.get("/audit.csv", response_class=Response, responses=CSV_RESPONSE)
 def api_csv(request: Request, rt: RuntimeDep, session: SessionDep, user: UnitReader,
             orang: Text = "", dari: Text = "", sampai: Text = "", aksi: Text = "",
             cycle_id: int | None = None) -> Response:

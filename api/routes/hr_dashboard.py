@@ -25,6 +25,7 @@ from api import charts
 from api.access import Principal, UnitReader
 from api.deps import RuntimeDep, SessionDep, lang_of
 from api.pages import render
+from api.routes.common import CSV_RESPONSE, ERRORS, GUARD
 from kinerja.runtime import Runtime
 from models.repo import dashboard as repo
 from models.repo.audit import record
@@ -36,7 +37,7 @@ from models.rules.errors import InvalidInput
 from models.rules.scoring import PREDIKAT_ORDER
 from models.tables import Cycle
 
-router = APIRouter()
+router = APIRouter(dependencies=GUARD)
 PAGE = "/hr/cycles/{cycle_id}/dasbor"
 API = "/api/v1/cycles/{cycle_id}/dasbor"
 PAGE_SIZE = 200
@@ -303,7 +304,8 @@ def person_href(nip: str, cycle_id: int) -> str:
 
 
 @router.get(PAGE + "/unit/{unit_id}.csv", include_in_schema=False)
-@router.get(API + "/unit/{unit_id}.csv", tags=["dasbor"])
+@router.get(API + "/unit/{unit_id}.csv", tags=["dasbor"], response_class=Response,
+            responses=CSV_RESPONSE)
 def unit_csv(request: Request, rt: RuntimeDep, session: SessionDep, user: UnitReader,
              cycle_id: int, unit_id: int, tahap: str | None = None, periode: int | None = None,
              status: str | None = None) -> Response:
@@ -388,7 +390,7 @@ def _json(d: Dasbor, lang: str) -> dict[str, object]:
                              for x in d.series]}
 
 
-@router.get(API, tags=["dasbor"], response_model=None)
+@router.get(API, tags=["dasbor"], response_model=None, responses=ERRORS)
 def dashboard_json(request: Request, rt: RuntimeDep, session: SessionDep, user: UnitReader,
                    cycle_id: int) -> dict[str, object]:
     """The dashboard's figures: progress per stage and unit (done/pending/overdue), predikat
@@ -396,7 +398,7 @@ def dashboard_json(request: Request, rt: RuntimeDep, session: SessionDep, user: 
     return _json(load(session, rt, user, cycle_id), lang_of(request))
 
 
-@router.get(API + "/unit/{unit_id}", tags=["dasbor"], response_model=None)
+@router.get(API + "/unit/{unit_id}", tags=["dasbor"], response_model=None, responses=ERRORS)
 def unit_json(request: Request, rt: RuntimeDep, session: SessionDep, user: UnitReader,
               cycle_id: int, unit_id: int, tahap: str | None = None, periode: int | None = None,
               status: str | None = None) -> dict[str, object]:
@@ -479,7 +481,7 @@ def table_rows(d: Dasbor, tabel: str, lang: str) -> tuple[list[str], list[list[o
 
 
 @router.get(PAGE + ".csv", include_in_schema=False)
-@router.get(API + ".csv", tags=["dasbor"])
+@router.get(API + ".csv", tags=["dasbor"], response_class=Response, responses=CSV_RESPONSE)
 def dashboard_csv(request: Request, rt: RuntimeDep, session: SessionDep, user: UnitReader,
                   cycle_id: int, tabel: str = "kemajuan") -> Response:
     """One table of the dashboard as CSV: kemajuan (progress), predikat, umpan_balik (360),

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from api.access import AgencyReader, Principal, need_agency_read, need_unit_read
 from api.deps import RuntimeDep, SessionDep, lang_of
 from api.pages import render
+from api.routes.common import ERRORS, GUARD, file_response
 from kinerja.runtime import Runtime
 from models.repo import exports
 from models.repo.audit import record
@@ -21,8 +22,10 @@ from models.repo.cycles import NotFound, get_cycle
 from models.rules import siasn
 from models.tables import Pegawai, Unit
 
-pages = APIRouter(prefix="/hr/cycles/{cycle_id}/ekspor", include_in_schema=False)
-api = APIRouter(prefix="/api/v1/cycles/{cycle_id}/ekspor", tags=["ekspor"])
+pages = APIRouter(prefix="/hr/cycles/{cycle_id}/ekspor", include_in_schema=False,
+                  dependencies=GUARD)
+api = APIRouter(prefix="/api/v1/cycles/{cycle_id}/ekspor", tags=["ekspor"], responses=ERRORS,
+                dependencies=GUARD)
 CSV, XLSX = "text/csv; charset=utf-8", \
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -104,16 +107,21 @@ def siasn_json(request: Request, rt: RuntimeDep, session: SessionDep, cycle_id: 
 
 #: agency-wide files for admins and auditors; one person's or one unit's files also for the
 #: operators of that unit (the policy checks the path's pegawai_id / unit_id)
-ROUTES: list[tuple[str, Callable[..., Response], Callable[..., Principal]]] = [
-    ("/hasil.csv", hasil_csv, need_agency_read), ("/hasil.xlsx", hasil_xlsx, need_agency_read),
-    ("/pegawai/{pegawai_id}/skp.pdf", _pdf("skp", exports.skp_pdf), need_unit_read),
-    ("/pegawai/{pegawai_id}/dek.pdf", _pdf("dek", exports.dek_pdf), need_unit_read),
-    ("/unit/{unit_id}.zip", unit_zip, need_unit_read),
-    ("/siasn.json", siasn_json, need_agency_read)]
-for _path, _fn, _policy in ROUTES:  # the same downloads: console (session) and API (token)
+#: the SIASN file: a list of skp22 entries
+SIASN_SCHEMA = {"type": "array", "items": {"type": "object"}}
+ROUTES: list[tuple[str, Callable[..., Response], Callable[..., Principal], str]] = [
+    ("/hasil.csv", hasil_csv, need_agency_read, "text/csv"),
+    ("/hasil.xlsx", hasil_xlsx, need_agency_read, XLSX),
+    ("/pegawai/{pegawai_id}/skp.pdf", _pdf("skp", exports.skp_pdf), need_unit_read, "application/pdf"),
+    ("/pegawai/{pegawai_id}/dek.pdf", _pdf("dek", exports.dek_pdf), need_unit_read, "application/pdf"),
+    ("/unit/{unit_id}.zip", unit_zip, need_unit_read, "application/zip"),
+    ("/siasn.json", siasn_json, need_agency_read, "application/json")]
+for _path, _fn, _policy, _media in ROUTES:  # the same downloads: console (session) and API (token)
     pages.add_api_route(_path, _fn, methods=["GET"], dependencies=[Depends(_policy)])
     api.add_api_route(_path, _fn, methods=["GET"], dependencies=[Depends(_policy)],
-                      name=f"api_{_fn.__name__}")
+                      name=f"api_{_fn.__name__}", response_class=Response,
+                      responses=file_response(_media, (_fn.__doc__ or "").split("\n")[0],
+                                              SIASN_SCHEMA if _media == "application/json" else None))
 
 
 # -- the console page and the API's index ------------------------------------------------------------

@@ -16,14 +16,16 @@ from sqlmodel import Session
 from api.access import AgencyReader, AgencyWriter
 from api.deps import RuntimeDep, SessionDep, lang_of
 from api.pages import render
+from api.routes.common import ERRORS, GUARD, DbInt
 from models.repo import kompetensi as repo
 from models.repo.cycles import get_cycle, list_cycles
 from models.rules import kompetensi as rules
 from models.rules.errors import RuleError
 from models.tables import HrUser, Kompetensi, Pelatihan
 
-pages = APIRouter(prefix="/hr/kompetensi", include_in_schema=False)
-api = APIRouter(prefix="/api/v1/kompetensi", tags=["kompetensi"])
+pages = APIRouter(prefix="/hr/kompetensi", include_in_schema=False, dependencies=GUARD)
+api = APIRouter(prefix="/api/v1/kompetensi", tags=["kompetensi"], responses=ERRORS,
+                dependencies=GUARD)
 router = APIRouter()
 
 Text = Annotated[str, Form()]
@@ -186,12 +188,12 @@ class KompetensiUpdate(BaseModel):
     nama: str | None = None
     jenis: str | None = None
     level_standar: int | None = None
-    urutan: int | None = Field(default=None, description="position in the list (ascending)")
+    urutan: DbInt | None = Field(default=None, description="position in the list (ascending)")
     aktif: bool | None = None
 
 
 class PelatihanIn(BaseModel):
-    kompetensi_id: int
+    kompetensi_id: DbInt
     nama: str
     penyelenggara: str = ""
     keterangan: str = ""

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from api.access import AgencyReader
 from api.deps import RuntimeDep, SessionDep, lang_of
 from api.pages import render
+from api.routes.common import GUARD, error_response
 from kinerja import operations as ops
 from kinerja.runtime import Runtime
 from models.db import session_scope
@@ -26,13 +27,15 @@ from models.repo import operasi as repo
 from models.repo.cycles import list_cycles
 from models.rules import operasi as rules
 
-router = APIRouter()
+router = APIRouter(dependencies=GUARD)
 log = logging.getLogger("kinerja.ops")
 
 #: failures shown on the page, and the most runs listed
 FAILURE_DAYS = 7
 RUN_LIMIT = 100
 MAX_EVENT_BYTES = 64 * 1024
+#: no or a wrong secret, a body too large or not a failure event
+WEBHOOK_ERRORS: dict[int | str, dict[str, Any]] = {s: error_response(s) for s in (401, 403, 413, 422, 503)}
 
 
 class PrefectEventIn(BaseModel):
@@ -73,8 +76,11 @@ async def _event_body(request: Request) -> bytes:
     return body
 
 
-@router.post(ops.WEBHOOK_PATH, status_code=202, tags=["ops"], openapi_extra={"requestBody": {
-    "required": True, "content": {"application/json": {"schema": PrefectEventIn.model_json_schema()}}}})
+@router.post(ops.WEBHOOK_PATH, status_code=202, tags=["ops"], responses=WEBHOOK_ERRORS, openapi_extra={
+    "parameters": [{"name": ops.SECRET_HEADER, "in": "header", "required": True,
+                    "schema": {"type": "string"}, "description": "the shared secret"}],
+    "requestBody": {"required": True, "content": {
+        "application/json": {"schema": PrefectEventIn.model_json_schema()}}}})
 def prefect_event(_auth: Annotated[None, Depends(require_ops_secret)],
                   body: Annotated[bytes, Depends(_event_body)], rt: RuntimeDep,
                   session: SessionDep) -> JSONResponse:

@@ -19,6 +19,7 @@ from api import services
 from api.access import Principal, UnitReader, UnitWriter
 from api.deps import FormDep, RuntimeDep, SessionDep, lang_of
 from api.pages import render
+from api.routes.common import ERRORS, GUARD
 from api.routes.tasks import TASK_LABELS
 from kinerja.runtime import Runtime
 from models.repo import hr_actions
@@ -26,8 +27,9 @@ from models.rules.errors import RuleError
 from models.rules.texts import format_datetime
 from models.tables import Cycle, Pegawai, Task, Unit
 
-router = APIRouter(prefix="/hr/pegawai", include_in_schema=False)
-api = APIRouter(prefix="/api/v1/pegawai", tags=["pegawai"])
+router = APIRouter(prefix="/hr/pegawai", include_in_schema=False, dependencies=GUARD)
+api = APIRouter(prefix="/api/v1/pegawai", tags=["pegawai"], responses=ERRORS,
+                dependencies=GUARD)
 
 
 def _label(kind: str, lang: str) -> str:

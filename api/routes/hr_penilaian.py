@@ -14,14 +14,17 @@ from starlette.concurrency import run_in_threadpool
 from api.access import AgencyReader, AgencyWriter
 from api.deps import RuntimeDep, SessionDep, lang_of
 from api.pages import render
+from api.routes.common import ERRORS, GUARD
 from api.services import CalendarIn, stage_summary
 from models.repo import penilaian as repo
 from models.repo.cycles import get_cycle
 from models.rules.enums import OrgGrade, Rating
 from models.rules.errors import RuleError
 
-router = APIRouter(prefix="/hr/cycles/{cycle_id}/penilaian", include_in_schema=False)
-api = APIRouter(prefix="/api/v1/cycles/{cycle_id}/penilaian", tags=["hr"])
+router = APIRouter(prefix="/hr/cycles/{cycle_id}/penilaian", include_in_schema=False,
+                   dependencies=GUARD)
+api = APIRouter(prefix="/api/v1/cycles/{cycle_id}/penilaian", tags=["hr"], responses=ERRORS,
+                dependencies=GUARD)
 Text = Annotated[str, Form()]
 
 

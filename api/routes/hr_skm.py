@@ -16,6 +16,7 @@ from sqlmodel import Session
 from api.access import AgencyReader, AgencyWriter
 from api.deps import RuntimeDep, SessionDep, lang_of
 from api.pages import render
+from api.routes.common import ERRORS, GUARD, DbInt
 from api.routes.skm import public_url
 from kinerja.runtime import Runtime, secret_key
 from models.repo import skm as repo
@@ -24,8 +25,8 @@ from models.rules import skm as rules
 from models.rules.errors import InvalidInput, RuleError
 from models.tables import Unit
 
-pages = APIRouter(prefix="/hr/skm", include_in_schema=False)
-api = APIRouter(prefix="/api/v1/skm", tags=["skm"])
+pages = APIRouter(prefix="/hr/skm", include_in_schema=False, dependencies=GUARD)
+api = APIRouter(prefix="/api/v1/skm", tags=["skm"], responses=ERRORS, dependencies=GUARD)
 NOTICES = {"buka": ("Survei dibuka. Kepala unit menerima tautan hasil lewat email.",
                     "Survey opened. The head of the unit is emailed a results link."),
            "close": ("Survei ditutup.", "Survey closed."),
@@ -40,10 +41,10 @@ NOTICES = {"buka": ("Survei dibuka. Kepala unit menerima tautan hasil lewat emai
 class SurveiIn(BaseModel):
     """A new survey: the unit by id or exact name; cycle, period and IKI are optional."""
 
-    unit_id: int | None = None
+    unit_id: DbInt | None = None
     unit: str | None = Field(default=None, description="the unit's name, instead of unit_id")
     judul: str = Field(default="", max_length=200)
-    cycle_id: int | None = None
+    cycle_id: DbInt | None = None
     periode: int = Field(default=0, ge=0, le=12, description="monitoring period; 0: whole year")
     kode_iki: str = Field(default="", description="e.g. IKI-12: the IKM becomes its realisasi")
 

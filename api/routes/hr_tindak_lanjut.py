@@ -18,6 +18,7 @@ from sqlmodel import Session
 from api.access import AgencyReader, AgencyWriter
 from api.deps import FormDep, RuntimeDep, SessionDep, lang_of
 from api.pages import render
+from api.routes.common import CSV_RESPONSE, ERRORS, GUARD
 from models.repo import keberatan as repo
 from models.repo.cycles import get_cycle
 from models.repo.people import pegawai_by_id
@@ -26,8 +27,10 @@ from models.rules.enums import Rating
 from models.rules.errors import RuleError
 from models.tables import HrUser
 
-pages = APIRouter(prefix="/hr/cycles/{cycle_id}/tindak-lanjut", include_in_schema=False)
-api = APIRouter(prefix="/api/v1/cycles/{cycle_id}/tindak-lanjut", tags=["tindak lanjut"])
+pages = APIRouter(prefix="/hr/cycles/{cycle_id}/tindak-lanjut", include_in_schema=False,
+                  dependencies=GUARD)
+api = APIRouter(prefix="/api/v1/cycles/{cycle_id}/tindak-lanjut", tags=["tindak lanjut"],
+                responses=ERRORS, dependencies=GUARD)
 router = APIRouter()
 
 Text = Annotated[str, Form()]
@@ -286,7 +289,7 @@ def put_tunjangan(cycle_id: int, data: dict[str, float | str], rt: RuntimeDep, s
     return {"tersimpan": True, "persen": {p.value: v for p, v in saved.items()}}
 
 
-@api.get("/tunjangan.csv")
+@api.get("/tunjangan.csv", response_class=Response, responses=CSV_RESPONSE)
 def payroll_api_csv(cycle_id: int, session: SessionDep, user: AgencyReader) -> Response:
     """The payroll file: NIP, name, unit, predikat, percent, for final results only."""
     return _csv_response(session, cycle_id)

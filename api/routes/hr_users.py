@@ -12,12 +12,13 @@ from sqlalchemy import select
 from api.access import AgencyReader, AgencyWriter, Principal
 from api.deps import FormDep, RuntimeDep, SessionDep, lang_of
 from api.pages import render
+from api.routes.common import GUARD
 from models.repo.hr import create_hr_user, update_hr_user
 from models.rules.enums import HrRole
 from models.rules.errors import InvalidInput, RuleError
 from models.tables import HrUser, HrUserUnit, Unit
 
-router = APIRouter(prefix="/hr/pengguna", include_in_schema=False)
+router = APIRouter(prefix="/hr/pengguna", include_in_schema=False, dependencies=GUARD)
 
 
 def _page(request: Request, session: SessionDep, user: Principal, status_code: int = 200,

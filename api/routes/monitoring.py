@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from api.deps import FormDep, RuntimeDep, SessionDep, lang_of
 from api.pages import render
+from api.routes.common import GUARD, BodyLimitRoute
 from api.routes.tasks import NOT_YOURS, LinkPageError, TaskLink, TaskLinkDep
 from models.repo import monitoring as repo
 from models.repo import skp as skp_repo
@@ -22,7 +23,8 @@ from models.rules.errors import InvalidInput, LinkRejected, RuleError
 from models.rules.scoring import MATRIX
 from models.tables import Bukti, Pegawai, Skp
 
-router = APIRouter(prefix="/t", include_in_schema=False)
+router = APIRouter(prefix="/t", include_in_schema=False, dependencies=GUARD,
+                   route_class=BodyLimitRoute)
 
 Text = Annotated[str, Form()]
 NOTICES = {

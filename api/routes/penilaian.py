@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from api.deps import RuntimeDep, SessionDep, lang_of
 from api.pages import render
+from api.routes.common import GUARD
 from api.routes.tasks import NOT_YOURS, LinkPageError, TaskLink, TaskLinkDep
 from models.repo import penilaian as repo
 from models.rules.enums import Rating, TaskKind
@@ -19,7 +20,7 @@ from models.rules.errors import LinkRejected, RuleError
 from models.rules.scoring import MATRIX
 from models.tables import Pegawai, Skp
 
-router = APIRouter(prefix="/t", include_in_schema=False)
+router = APIRouter(prefix="/t", include_in_schema=False, dependencies=GUARD)
 Text = Annotated[str, Form()]
 
 

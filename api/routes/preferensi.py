@@ -14,6 +14,7 @@ from sqlalchemy import select
 from api.access import UnitWriter
 from api.deps import RuntimeDep, SessionDep, lang_of
 from api.pages import render
+from api.routes.common import ERRORS, GUARD
 from api.routes.tasks import TaskLink, TaskLinkDep
 from models.repo.cycles import NotFound
 from models.repo.digest import set_preference
@@ -23,7 +24,7 @@ from models.rules.enums import Ringkasan
 from models.rules.errors import RuleError
 from models.tables import Pegawai
 
-router = APIRouter()
+router = APIRouter(dependencies=GUARD)
 
 SAVED = ("Pilihan pemberitahuan Anda disimpan.", "Your notification choice has been saved.")
 
@@ -60,7 +61,7 @@ class RingkasanIn(BaseModel):
     ringkasan: str
 
 
-@router.put("/api/v1/pegawai/{nip}/ringkasan", tags=["hr"])
+@router.put("/api/v1/pegawai/{nip}/ringkasan", tags=["hr"], responses=ERRORS)
 def put_preference(nip: str, data: RingkasanIn, session: SessionDep,
                    user: UnitWriter) -> dict[str, object]:
     """Set how an employee gets the messages about work waiting for them: `otomatis`, `harian`

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from api.deps import FormDep, RuntimeDep, SessionDep, lang_of
 from api.pages import render
+from api.routes.common import GUARD
 from kinerja.runtime import Runtime, secret_key
 from models.repo import skm as repo
 from models.repo.cycles import NotFound
@@ -17,7 +18,7 @@ from models.rules import skm as rules
 from models.rules.errors import InvalidInput, InvalidTransition, LinkRejected
 from models.tables import Survei, Unit
 
-router = APIRouter(prefix="/s", include_in_schema=False)
+router = APIRouter(prefix="/s", include_in_schema=False, dependencies=GUARD)
 KIOSK_COOKIE = "skm_kiosk"
 NO_STORE = {"Cache-Control": "no-store"}
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
 from models.repo.audit import record
+from models.repo.cycles import get_cycle
 from models.repo.locking import bump_version
 from models.repo.outbox import enqueue_messages
 from models.repo.people import hr_admin_emails, pegawai_by_id, unit_names
@@ -546,7 +547,7 @@ def set_appeal_window(*, session: Session, cycle_id: int, hari: float, now: date
                       actor: str) -> Cycle:
     """How long a pegawai may file a keberatan after publication (days; fractions allowed for
     a compressed demo); fixed once results are published."""
-    cycle = session.get(Cycle, cycle_id)
+    cycle = get_cycle(session=session, cycle_id=cycle_id)
     if not 0 < hari <= 60:
         raise InvalidInput("Masa keberatan harus lebih dari 0 dan paling lama 60 hari.",
                            "The appeal window must be more than 0 and at most 60 days.")
