@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,6 +12,8 @@ from typing import Any
 from sqlalchemy import Table, insert, update
 from sqlmodel import Session, SQLModel, select
 
+from models.rules.errors import InvalidInput
+from models.rules.evidence import check_office_zip
 from models.rules.org import ImportProblem, ImportRejected, PegawaiRow, Row, check_rows
 from models.tables import AuditLog, Pegawai, Unit
 
@@ -61,37 +62,58 @@ def read_csv(data: bytes) -> Sheet:
     first_line = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first_line.count)
     records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    return _sheet(enumerate(records, start=1))
+    try:
+        return _sheet(enumerate(records, start=1))
+    except csv.Error as e:  # a field longer than the csv module allows (128 KiB)
+        raise ImportRejected([ImportProblem(
+            records.line_num, "", f"baris tidak dapat dibaca: {e}",
+            f"the row cannot be read: {e}")]) from None
 
 
 def read_xlsx(data: bytes) -> Sheet:
-    """The first (active) worksheet of an XLSX workbook, values only."""
+    """The first (active) worksheet of an XLSX workbook, values only. A zip that would unpack
+    into too much (a zip bomb) is refused before anything is unpacked."""
     from openpyxl import load_workbook
 
     try:
+        check_office_zip(data)
+    except InvalidInput as e:
+        raise ImportRejected([ImportProblem(1, "", e.message("id"), e.message("en"))]) from None
+    try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
+        try:
+            sheet = book.active
+            if sheet is None:
+                return Sheet([], [])
+            return _sheet(enumerate(sheet.iter_rows(values_only=True), start=1))
+        finally:
+            book.close()
+    except ImportRejected:
+        raise
+    except Exception as e:  # noqa: BLE001 - hostile bytes: any parser error means unreadable
         raise ImportRejected([ImportProblem(
             1, "", "berkas XLSX tidak dapat dibaca (rusak atau bukan .xlsx)",
-            f"the XLSX file cannot be read (damaged or not .xlsx): {e}")]) from None
-    try:
-        sheet = book.active
-        if sheet is None:
-            return Sheet([], [])
-        return _sheet(enumerate(sheet.iter_rows(values_only=True), start=1))
-    finally:
-        book.close()
+            f"the XLSX file cannot be read (damaged or not .xlsx): {type(e).__name__}")]) from None
 
 
 def _sheet(numbered: Any) -> Sheet:
+    """Rows by spreadsheet number; a cell with a NUL character is a problem naming its row and
+    column (no name or value holds one, and PostgreSQL cannot store it)."""
     header: list[str] = []
     rows: list[Row] = []
+    problems: list[ImportProblem] = []
     for number, cells in numbered:
         if number == 1:
             header = [str(c).strip() if c is not None else "" for c in cells]
-            continue
-        if any(c is not None and str(c).strip() for c in cells):
+        elif any(c is not None and str(c).strip() for c in cells):
             rows.append((number, {h: c for h, c in zip(header, cells, strict=False) if h}))
+        for i, c in enumerate(cells):
+            if isinstance(c, str) and "\x00" in c:
+                column = header[i] if number > 1 and i < len(header) else f"#{i + 1}"
+                problems.append(ImportProblem(number, column, "berisi karakter NUL",
+                                              "contains a NUL character"))
+    if problems:
+        raise ImportRejected(problems)
     return Sheet(header, rows)
 
 

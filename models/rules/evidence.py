@@ -138,6 +138,12 @@ def _zip_names(data: bytes) -> list[str]:
         return []
 
 
+def check_office_zip(data: bytes) -> None:
+    """Refuse an Office file (a zip) that would unpack into too much or holds unsafe paths, from
+    its central directory alone (nothing unpacked); data that is not a zip passes."""
+    _check_zip(data)
+
+
 def _check_zip(data: bytes) -> None:
     """Refuse Office files that would unpack into too much, or hold paths outside their folder."""
     try:

@@ -119,7 +119,11 @@ def parse_angka(value: object) -> float:
     if isinstance(value, bool):
         raise _not_a_number(str(value))
     if isinstance(value, int | float):
-        number, text = float(value), _clean(value)
+        text = _clean(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an Excel integer of hundreds of digits
+            raise _not_a_number(text[:40]) from None
     else:
         text = _clean(value)
         number = _decimal("".join(text.split()).removesuffix("%"), text)
