@@ -16,6 +16,7 @@ from api import services
 from api.access import AgencyReader, AgencyWriter, Principal, UnitReader, UnitWriter
 from api.deps import FormDep, RuntimeDep, SessionDep, client_address, lang_of
 from api.pages import render
+from api.routes.common import GUARD, BodyLimitRoute
 from kinerja.runtime import secret_key
 from models.importer import ImportRejected, import_organisation
 from models.repo import batasan
@@ -27,7 +28,8 @@ from models.rules.errors import RuleError
 from models.rules.texts import format_date, format_datetime
 from models.tables import OutboxMessage, Pegawai
 
-router = APIRouter(prefix="/hr", include_in_schema=False)
+router = APIRouter(prefix="/hr", include_in_schema=False, dependencies=GUARD,
+                   route_class=BodyLimitRoute)
 
 
 def _count(session: SessionDep, query) -> int:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from api.deps import FormDep, RuntimeDep, SessionDep, client_address, lang_of
 from api.pages import render
+from api.routes.common import GUARD
 from kinerja.runtime import Runtime
 from models.repo import audit, batasan
 from models.repo import skp as skp_repo
@@ -22,7 +23,7 @@ from models.rules.errors import LinkRejected, RuleError
 from models.rules.skp import STATUS_LABEL_EN, STATUS_LABEL_ID, missing_for_submit
 from models.tables import Cycle, CycleStage, Pegawai, Skp, Task
 
-router = APIRouter(prefix="/t", include_in_schema=False)
+router = APIRouter(prefix="/t", include_in_schema=False, dependencies=GUARD)
 
 PERIOD_KINDS = (TaskKind.ISI_REALISASI.value, TaskKind.NILAI_PERIODIK.value)
 ANNUAL_KINDS = (TaskKind.NILAI_TAHUNAN.value, TaskKind.HASIL_KINERJA.value,

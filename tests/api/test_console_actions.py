@@ -254,3 +254,10 @@ def test_login_returns_to_the_page_asked_for(env: AppEnv) -> None:
                                          "next": "/hr/audit?orang=admin&aksi=skp"},
                       follow_redirects=False)
     assert done.headers["location"] == "/hr/audit?orang=admin&aksi=skp"
+
+
+def test_an_id_beyond_the_databases_integers_is_a_clear_422(env: AppEnv) -> None:
+    env.login()
+    r = env.client.get("/hr/cycles/99999999999999999999999")
+    assert r.status_code == 422
+    assert env.client.get("/t/x/skp/99999999999999999999999").status_code in (403, 422)
