@@ -28,6 +28,7 @@ from api.deps import SessionDep, lang_of
 from api.pages import render
 from models.repo.audit import record
 from models.repo.hr import start_session
+from models.rules.console import safe_next
 from models.tables import HrUser
 
 router = APIRouter(prefix="/hr/login/oidc", include_in_schema=False)
@@ -48,7 +49,7 @@ class OidcSettings(BaseSettings):
 
 
 class OidcError(Exception):
-    pass
+    """The provider could not be reached or did not vouch for the person."""
 
 
 _discovery: dict[str, tuple[float, dict[str, Any]]] = {}
@@ -105,8 +106,7 @@ def start(request: Request, next: str = "/hr") -> Response:
     state, nonce, verifier = (secrets.token_urlsafe(24), secrets.token_urlsafe(24),
                               secrets.token_urlsafe(48))
     request.session["oidc"] = {"state": state, "nonce": nonce, "verifier": verifier,
-                               "next": next if next.startswith("/hr") and not next.startswith(
-                                   "//") else "/hr"}
+                               "next": safe_next(next)}
     query = urlencode({
         "response_type": "code", "client_id": cfg.client_id, "scope": cfg.scopes,
         "redirect_uri": _callback_url(request), "state": state, "nonce": nonce,

@@ -23,6 +23,7 @@ from models.repo import batasan
 from models.repo.cycles import list_cycles
 from models.repo.hr import authenticate, end_session, start_session
 from models.rules import calendar
+from models.rules.console import safe_next
 from models.rules.enums import OutboxStatus, StageCode
 from models.rules.errors import RuleError
 from models.rules.texts import format_date, format_datetime
@@ -71,12 +72,7 @@ def login(request: Request, session: SessionDep, username: Annotated[str, Form()
     request.session["sid"] = start_session(session=session, user=user, metode="password",
                                            now=request.app.state.rt.clock.now())
     request.session["csrf"] = secrets.token_urlsafe(32)
-    return _back(_safe_next(next))
-
-
-def _safe_next(next: str) -> str:
-    """Only a console path of this site (never //other.host or a scheme)."""
-    return next if next.startswith("/hr") and not next.startswith("//") else "/hr"
+    return _back(safe_next(next))
 
 
 @router.post("/logout")

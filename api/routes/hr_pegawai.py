@@ -20,21 +20,16 @@ from api.access import Principal, UnitReader, UnitWriter
 from api.deps import FormDep, RuntimeDep, SessionDep, lang_of
 from api.pages import render
 from api.routes.common import ERRORS, GUARD
-from api.routes.tasks import TASK_LABELS
 from kinerja.runtime import Runtime
 from models.repo import hr_actions
+from models.rules.console import task_label
 from models.rules.errors import RuleError
 from models.rules.texts import format_datetime
-from models.tables import Cycle, Pegawai, Task, Unit
+from models.tables import Cycle, Pegawai, Unit
 
 router = APIRouter(prefix="/hr/pegawai", include_in_schema=False, dependencies=GUARD)
 api = APIRouter(prefix="/api/v1/pegawai", tags=["pegawai"], responses=ERRORS,
                 dependencies=GUARD)
-
-
-def _label(kind: str, lang: str) -> str:
-    pair = TASK_LABELS.get(kind)  # type: ignore[call-overload]
-    return (pair[1] if lang == "en" else pair[0]) if pair else kind
 
 
 # -- console ---------------------------------------------------------------------------------
@@ -65,7 +60,7 @@ def _page(request: Request, rt: Runtime, session: SessionDep, user: Principal, n
     cycles = session.execute(select(Cycle).order_by(Cycle.tahun.desc(), Cycle.id.desc())).scalars()
     tz = view.cycle.timezone if view.cycle else rt.api.timezone
     when = lambda at: format_datetime(at, tz, lang) if at else "—"  # noqa: E731
-    tasks = [{"task": t, "label": _label(t.kind, lang),
+    tasks = [{"task": t, "label": task_label(t.kind, lang),
               "overdue": t.status == "open" and t.due_at <= rt.clock.now(),
               "due": when(t.due_at), "done": when(t.done_at)} for t in view.tasks]
     return render(request, "hr/pegawai.html", status_code=status_code, user=user, v=view,
@@ -125,11 +120,8 @@ def change_ppk(request: Request, rt: RuntimeDep, session: SessionDep, user: Unit
 def resend(request: Request, rt: RuntimeDep, session: SessionDep, user: UnitWriter, nip: str,
            task_id: int, form: FormDep) -> Response:
     def action() -> str:
-        task = session.get(Task, task_id)
         return hr_actions.resend_link(session=session, nip=nip, task_id=task_id,
-                                      now=rt.clock.now(), mail=rt.mail, actor=user.actor,
-                                      task_label=TASK_LABELS.get(task.kind, ("tugas", "task"))
-                                      if task else ("tugas", "task"))
+                                      now=rt.clock.now(), mail=rt.mail, actor=user.actor)
     return _act(request, rt, session, user, nip, _form_int(form, "cycle_id"), action,
                 "Tautan baru dikirim ke {result}.", "A fresh link was sent to {result}.")
 
@@ -141,7 +133,7 @@ def close(request: Request, rt: RuntimeDep, session: SessionDep, user: UnitWrite
         task = hr_actions.close_task(session=session, nip=nip, task_id=task_id,
                                      alasan=str(form.get("alasan", "")), now=rt.clock.now(),
                                      actor=user.actor)
-        return _label(task.kind, lang_of(request))
+        return task_label(task.kind, lang_of(request))
     return _act(request, rt, session, user, nip, _form_int(form, "cycle_id"), action,
                 "Tugas \u201c{result}\u201d ditutup atas nama pegawai; alasannya tercatat.",
                 "The task \u201c{result}\u201d was closed on the person's behalf; the reason is "
@@ -214,11 +206,8 @@ def api_tasks(rt: RuntimeDep, session: SessionDep, user: UnitReader, nip: str,
 def api_resend(rt: RuntimeDep, session: SessionDep, user: UnitWriter, nip: str,
                task_id: int) -> dict[str, object]:
     """Email the person a fresh link to an open task; 409 when the task is not open."""
-    task = session.get(Task, task_id)
     masked = hr_actions.resend_link(session=session, nip=nip, task_id=task_id, now=rt.clock.now(),
-                                    mail=rt.mail, actor=user.actor,
-                                    task_label=TASK_LABELS.get(task.kind, ("tugas", "task"))
-                                    if task else ("tugas", "task"))
+                                    mail=rt.mail, actor=user.actor)
     return {"task_id": task_id, "dikirim_ke": masked}
 
 

@@ -18,6 +18,7 @@ from models.repo import skp as skp_repo
 from models.repo.outbox import enqueue_messages
 from models.rules import skp as rules
 from models.rules import tokens
+from models.rules.console import TASK_LABELS
 from models.rules.enums import StageCode, TaskKind
 from models.rules.errors import LinkRejected, RuleError
 from models.rules.skp import STATUS_LABEL_EN, STATUS_LABEL_ID, missing_for_submit
@@ -30,21 +31,6 @@ ANNUAL_KINDS = (TaskKind.NILAI_TAHUNAN.value, TaskKind.HASIL_KINERJA.value,
                 TaskKind.PUTUS_KEBERATAN.value, TaskKind.PEMBINAAN.value)
 FEEDBACK_KINDS = (TaskKind.USUL_PENILAI.value, TaskKind.TETAPKAN_PENILAI.value,
                   TaskKind.ISI_360.value, TaskKind.KOMPETENSI.value)
-TASK_LABELS = {TaskKind.SUSUN_SKP: ("Menyusun SKP", "Draft your SKP"),
-               TaskKind.SETUJUI_SKP: ("Persetujuan SKP bawahan", "Approve subordinates' SKP"),
-               TaskKind.ISI_REALISASI: ("Realisasi kinerja periodik", "Record the period's realisasi"),
-               TaskKind.NILAI_PERIODIK: ("Penilaian periodik bawahan",
-                                         "Rate your subordinates for the period"),
-               TaskKind.USUL_PENILAI: ("Penilai umpan balik 360 Anda", "Your 360 raters"),
-               TaskKind.TETAPKAN_PENILAI: ("Penetapan penilai 360 bawahan",
-                                           "Confirm your subordinates' 360 raters"),
-               TaskKind.ISI_360: ("Formulir umpan balik 360", "360 feedback forms"),
-               TaskKind.KOMPETENSI: ("Penilaian kompetensi", "Competency self-assessment"),
-               TaskKind.NILAI_TAHUNAN: ("Penilaian kinerja tahunan bawahan",
-                                        "Rate your subordinates for the year"),
-               TaskKind.PUTUS_KEBERATAN: ("Keputusan keberatan", "Decide a keberatan"),
-               TaskKind.PEMBINAAN: ("Rencana pembinaan", "Coaching plan"),
-               TaskKind.HASIL_KINERJA: ("Hasil kinerja tahunan", "Your annual result")}
 
 NOT_YOURS = ("Tautan ini bukan untuk tugas Anda saat ini (misalnya atasan atau tugas sudah "
              "berganti). Gunakan tautan dari email terbaru, atau hubungi Pengelola Kinerja.",

@@ -16,8 +16,9 @@ from models.repo.audit import record
 from models.repo.cycles import NotFound
 from models.repo.outbox import enqueue_messages
 from models.repo.skp import Mail
+from models.rules import console as rules
 from models.rules.enums import TaskKind, TaskStatus
-from models.rules.errors import InvalidInput, InvalidTransition
+from models.rules.errors import InvalidTransition
 from models.tables import Cycle, OutboxMessage, Pegawai, Penilai360, Skp, Task, Unit
 
 #: a second "re-send" of the same task's link within this time is refused (a double click)
@@ -75,21 +76,8 @@ def _task_of(session: Session, person: Pegawai, task_id: int) -> Task:
     return task
 
 
-def _reason(alasan: str) -> str:
-    text = " ".join((alasan or "").split())
-    if len(text) < 10:
-        raise InvalidInput("Tuliskan alasannya (paling sedikit 10 karakter); alasan disimpan di "
-                           "log audit.",
-                           "Write the reason (at least 10 characters); it is kept in the audit "
-                           "log.")
-    if len(text) > 2000:
-        raise InvalidInput("Alasan paling banyak 2000 karakter.",
-                           "The reason can have at most 2000 characters.")
-    return text
-
-
 def resend_link(*, session: Session, nip: str, task_id: int, now: datetime, mail: Mail,
-                actor: str, task_label: tuple[str, str]) -> str:
+                actor: str) -> str:
     """Email the person a fresh link to an open task (the old links keep working until they
     expire). Returns the address it went to, masked. A second click within a minute is refused
     (409), so a double click sends once."""
@@ -120,7 +108,7 @@ def resend_link(*, session: Session, nip: str, task_id: int, now: datetime, mail
         "to_email": person.email, "pegawai_id": person.id, "language": mail.language,
         "context": {"agency_name": mail.agency, "nama": person.nama, "tahun": cycle.tahun,
                     "link": mail.links.task(task.id, person.id, now),
-                    "task_label": task_label[1 if mail.language == "en" else 0]}}])
+                    "task_label": rules.task_label(task.kind, mail.language)}}])
     record(session=session, now=now, actor=actor, action="tugas.kirim_ulang", entity="task",
            entity_id=task.id, after={"kind": task.kind, "periode": task.periode},
            pegawai_id=person.id, cycle_id=cycle.id)
@@ -135,7 +123,7 @@ def close_task(*, session: Session, nip: str, task_id: int, alasan: str, now: da
     the audit log, and the person's page says who closed it."""
     person = person_by_nip(session=session, nip=nip)
     task = _task_of(session, person, task_id)
-    reason = _reason(alasan)
+    reason = rules.reason(alasan)
     if task.status != TaskStatus.OPEN:
         raise _not_open(task, session)
     # claim it in the database first, only if it is still open: the person may be completing
@@ -193,7 +181,7 @@ def reopen_skp(*, session: Session, nip: str, skp_id: int, alasan: str, now: dat
     if skp is None or skp.pegawai_id != person.id:
         raise NotFound(f"SKP {skp_id} milik {person.nama} tidak ditemukan.",
                        f"SKP {skp_id} of {person.nama} not found.")
-    reason = _reason(alasan)
+    reason = rules.reason(alasan)
     view = skp_repo.load_view(session=session, skp=skp)
     skp_repo.open_revision(session=session, view=view, alasan=reason, now=now, mail=mail,
                            actor_id=None, actor_label=actor)
