@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import (
-    create_progress_artifact,
     create_table_artifact,
-    update_progress_artifact,
 )
 
-from flows.common import chunks, now_of, runtime
+from flows.common import Progress, chunks, now_of, runtime
 from models.db import session_scope
 from models.repo import digest
 from models.rules.calendar import to_local
@@ -35,18 +33,14 @@ def send_digests(now: str | None = None) -> dict[str, int]:
     at = now_of(rt, now)
     with session_scope(rt.engine) as s:
         ids = digest.digest_candidates(session=s)
-    progress = create_progress_artifact(0.0, description="Ringkasan harian: menyusun")
+    progress = Progress(len(ids), "Ringkasan harian: menyusun")
     totals = {k: 0 for k in digest.DigestRun().counts()} | {"diperiksa": 0}
-    shown = 0.0
     for part in chunks(ids, rt.prefect.chunk_size):
         for k, v in digest_chunk(list(part), at.isoformat()).items():
             totals[k] += v
         totals["diperiksa"] += len(part)
-        pct = 100.0 * totals["diperiksa"] / max(1, len(ids))
-        if pct - shown >= 5:
-            update_progress_artifact(progress, pct)
-            shown = pct
-    update_progress_artifact(progress, 100.0)
+        progress.advance(len(part))
+    progress.finish()
     # counts only: no names, no NIP (the Prefect UI has no per-user access control)
     create_table_artifact(table=[totals], key="ringkasan-harian",
                           description=f"Ringkasan harian {to_local(at, rt.api.timezone).date()}: "

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
+from prefect.artifacts import create_table_artifact
 from sqlalchemy import select
 
-from flows.common import chunks, now_of, runtime
+from flows.common import Progress, chunks, now_of, runtime
 from models.db import session_scope
 from models.repo import monitoring
 from models.repo.cycles import get_cycle
@@ -35,24 +35,19 @@ def open_period(cycle_id: int, periode: int, now: str | None = None) -> dict[str
         ids = list(s.execute(select(Skp.pegawai_id).where(
             Skp.cycle_id == cycle_id, Skp.approved_at.is_not(None)).order_by(Skp.pegawai_id))
             .scalars())
-    progress = create_progress_artifact(0.0, description=f"Membuka periode {periode} siklus {cycle_id}")
+    progress = Progress(len(ids), f"Membuka periode {periode} siklus {cycle_id}")
     totals = {"peserta": 0, "tasks": 0, "emails": 0}
-    done, shown = 0, 0.0
     for part in chunks(ids, rt.prefect.chunk_size):
         for k, v in open_chunk(cycle_id, periode, list(part), at.isoformat()).items():
             totals[k] += v
-        done += len(part)
-        pct = 100.0 * done / max(1, len(ids))
-        if pct - shown >= 5:
-            update_progress_artifact(progress, pct)
-            shown = pct
+        progress.advance(len(part))
     with session_scope(rt.engine) as s:
         stage = monitoring.get_period_stage(session=s, cycle_id=cycle_id, periode=periode)
         if stage.opened_at is None:
             stage.opened_at = at
             s.add(stage)
         counts = monitoring.period_counts(session=s, cycle_id=cycle_id, periode=periode)
-    update_progress_artifact(progress, 100.0)
+    progress.finish()
     _publish(cycle_id, periode, counts, "dibuka")
     get_run_logger().info("periode %s siklus %s dibuka: %s", periode, cycle_id, totals)
     return totals

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
+from prefect.artifacts import create_table_artifact
 
-from flows.common import chunks, now_of, runtime
+from flows.common import Progress, chunks, now_of, runtime
 from models.db import session_scope
 from models.repo import planning
 from models.repo.cycles import get_cycle, get_stage
@@ -33,24 +33,19 @@ def open_planning(cycle_id: int, now: str | None = None) -> dict[str, int]:
     at = now_of(rt, now)
     with session_scope(rt.engine) as s:
         ids = active_pegawai_ids(session=s)
-    progress = create_progress_artifact(0.0, description=f"Membuka perencanaan siklus {cycle_id}")
+    progress = Progress(len(ids), f"Membuka perencanaan siklus {cycle_id}")
     totals = {"skp": 0, "tasks": 0, "emails": 0}
-    done, shown = 0, 0.0
     for part in chunks(ids, rt.prefect.chunk_size):
         for k, v in open_chunk(cycle_id, list(part), at.isoformat()).items():
             totals[k] += v
-        done += len(part)
-        pct = 100.0 * done / max(1, len(ids))
-        if pct - shown >= 5:  # each update is an API call: about twenty of them per run
-            update_progress_artifact(progress, pct)
-            shown = pct
+        progress.advance(len(part))
     with session_scope(rt.engine) as s:
         stage = get_stage(session=s, cycle_id=cycle_id, code=StageCode.PERENCANAAN)
         if stage.opened_at is None:
             stage.opened_at = at
             s.add(stage)
         counts = planning.planning_counts(session=s, cycle_id=cycle_id, now=at)
-    update_progress_artifact(progress, 100.0)
+    progress.finish()
     _publish_counts(cycle_id, counts, "Perencanaan dibuka")
     get_run_logger().info("perencanaan siklus %s: %s pegawai, dibuat %s", cycle_id, len(ids), totals)
     return totals | {"pegawai": len(ids)}

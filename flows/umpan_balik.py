@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
+from prefect.artifacts import create_table_artifact
 
-from flows.common import chunks, now_of, runtime
+from flows.common import Progress, chunks, now_of, runtime
 from models.db import session_scope
 from models.repo import umpan_balik as repo
 from models.repo.cycles import get_cycle
@@ -38,20 +38,19 @@ def open_feedback(cycle_id: int, now: str | None = None) -> dict[str, int]:
     assigned = assign(cycle_id)
     with session_scope(rt.engine) as s:
         ids = repo.participants(session=s, cycle_id=cycle_id)
-    progress = create_progress_artifact(0.0, description=f"Membuka umpan balik 360 siklus {cycle_id}")
+    progress = Progress(len(ids), f"Membuka umpan balik 360 siklus {cycle_id}")
     totals = {"penugasan": assigned, "tasks": 0, "emails": 0}
-    for n, part in enumerate(chunks(ids, rt.prefect.chunk_size), start=1):
+    for part in chunks(ids, rt.prefect.chunk_size):
         r = open_chunk(cycle_id, list(part), at.isoformat())
         totals["tasks"] += r["tasks"]
         totals["emails"] += r["emails"]
-        update_progress_artifact(progress, min(100.0, 100.0 * n * rt.prefect.chunk_size
-                                               / max(1, len(ids))))
+        progress.advance(len(part))
     with session_scope(rt.engine) as s:
         stage = repo.get_stage(session=s, cycle_id=cycle_id)
         if stage.opened_at is None:
             stage.opened_at = at
             s.add(stage)
-    update_progress_artifact(progress, 100.0)
+    progress.finish()
     create_table_artifact(table=[{"peserta": len(ids)} | totals],
                           key=f"umpan-balik-siklus-{cycle_id}",
                           description=f"Umpan balik 360 dibuka (siklus {cycle_id}): jumlah saja")
