@@ -1,5 +1,5 @@
-"""The `kinerja` command: run, import, simulate, migrate, create-token, serve-flows, status,
-ensure-automation, backup, restore."""
+"""The `kinerja` command: run, import, simulate, migrate, create-token, serve-flows, deploy,
+status, ensure-automation, backup, restore."""
 
 from __future__ import annotations
 
@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", help="start everything (database, Prefect, flows, API, dev SMTP)")
     p_imp = sub.add_parser("import", help="import the organisation from CSV or XLSX")
     p_imp.add_argument("file")
-    sub.add_parser("migrate", help="bring the database schema up to date")
+    sub.add_parser("migrate", help="bring the database schema up to date (on an empty database "
+                   "also the first HR admin, password in KINERJA_HOME/admin-password.txt)")
     p_tok = sub.add_parser("create-token", help="create an API token for another HR system")
     p_tok.add_argument("--user", default="admin")
     p_tok.add_argument("--name", default="simpeg")
@@ -87,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     p_sim.add_argument("--keberatan-days", type=float, default=0.004,
                        help="the appeal window after publication, days (0.004: ~6 minutes)")
     sub.add_parser("serve-flows", help="serve the Prefect deployments in this process")
+    sub.add_parser("deploy", help="register the deployments of prefect.yaml in the Prefect work "
+                   "pool for workers (production; exit 3: Prefect unreachable)")
     p_real = sub.add_parser("import-realisasi", help="import realisasi (NIP, Kode IKI, Periode, "
                             "Realisasi) from CSV or XLSX into a cycle")
     p_real.add_argument("--cycle", type=int, required=True, help="the cycle's id")
@@ -142,10 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "import":
         return _import(args)
     if args.cmd == "migrate":
-        from kinerja.settings import DatabaseSettings
-        from models.db import migrate
-        migrate(DatabaseSettings().url)
-        return 0
+        return _migrate()
     if args.cmd == "create-token":
         return _token(args)
     if args.cmd == "simulate":
@@ -153,11 +153,29 @@ def main(argv: list[str] | None = None) -> int:
         return simulate(args)
     if args.cmd == "import-realisasi":
         return _import_realisasi(args)
+    if args.cmd == "deploy":
+        from kinerja.deploy import main as deploy_main
+        return deploy_main()
     if args.cmd == "serve-flows":
         from kinerja.supervisor import serve_flows
         serve_flows()
         return 0
     return 2
+
+
+def _migrate() -> int:
+    """The schema up to date, the default competencies, and on a database without HR users the
+    first admin login, its generated password kept in KINERJA_HOME/admin-password.txt."""
+    from kinerja.bootstrap import prepare
+    from kinerja.runtime import Runtime
+
+    rt = Runtime.from_env()
+    prepare(rt, demo=False)
+    pw_file = Path(rt.api.home).resolve() / "admin-password.txt"
+    print("skema basis data mutakhir / database schema up to date")
+    if pw_file.exists():
+        print(f"login HR pertama / first HR login: admin, kata sandi / password in {pw_file}")
+    return 0
 
 
 def _backup(args: argparse.Namespace) -> int:

@@ -41,6 +41,9 @@ class SmtpSettings(BaseSettings):
     password: str = ""
     starttls: bool = False
     use_tls: bool = False
+    #: a PEM file of the certificate authorities that sign the relay's certificate (an agency's
+    #: own CA); empty: the system's trust store
+    ca_file: str = ""
     timeout: float = 30.0
     sender: str = "Kinerja BKPSDM <kinerja@localhost>"
     #: run the development SMTP server (aiosmtpd, Maildir under KINERJA_HOME/mail) in `kinerja run`
@@ -70,6 +73,11 @@ class PrefectSettings(BaseSettings):
     #: employees per Prefect task: each task run costs ~10 ms plus its API calls on a 2-core
     #: machine, so a few thousand keeps the orchestration overhead small at 100k
     chunk_size: int = 2000
+    #: 0: `kinerja run` serves the deployments in its own process (the embedded default);
+    #: N > 0: it registers them in the work pool (`kinerja deploy`) and starts N Prefect workers
+    workers: int = Field(default=0, ge=0, le=64)
+    #: the process work pool the deployments are registered in
+    work_pool: str = Field(default="kinerja", pattern=r"^[A-Za-z0-9_.-]+$")
 
     @property
     def api(self) -> str:
@@ -98,6 +106,8 @@ class ApiSettings(BaseSettings):
     agency_name: str = "Pemerintah Kabupaten Contoh"
     #: development helpers: the /dev/mailbox page
     dev: bool = True
+    #: uvicorn worker processes of `kinerja run` (each with its own database pool)
+    workers: int = Field(default=1, ge=1, le=64)
     home: Path = Path(".kinerja")
 
     @property

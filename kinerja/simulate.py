@@ -1289,6 +1289,10 @@ def simulate(args: argparse.Namespace) -> int:
     if r.status_code >= 400:
         print(f"login HR gagal / HR login failed: {r.status_code}")
         return 1
+    # like a browser, every change made with the console session carries its CSRF token
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/hr/login").text)
+    if token:
+        client.headers["X-CSRF-Token"] = token.group(1)
     periodisasi = period_rules.parse_periodisasi(args.periodisasi).value
     year = _free_year(client)
     now = datetime.now(UTC).replace(microsecond=0)

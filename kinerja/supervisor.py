@@ -92,10 +92,11 @@ def run() -> int:
             from notifications.devsmtp import start_dev_smtp
 
             smtp = start_dev_smtp(Path(rt.api.home).resolve() / "mail", rt.smtp.host, rt.smtp.port)
-        procs.append(_spawn([sys.executable, "-m", "kinerja.cli", "serve-flows"], env))
+        procs.extend(_flow_processes(rt, env))
         procs.append(_spawn(
             [sys.executable, "-m", "uvicorn", "--factory", "api.main:app", "--host", rt.api.host,
-             "--port", str(rt.api.port), "--log-level", "warning"], env))
+             "--port", str(rt.api.port), "--log-level", "warning",
+             "--workers", str(rt.api.workers)], env))
         _wait_http(f"http://{rt.api.host}:{rt.api.port}/healthz", 60, procs[-1])
         base = rt.api.public_url
         print(f"""
@@ -115,6 +116,27 @@ Tekan Ctrl-C untuk berhenti / Ctrl-C stops everything.
         return 0
     finally:
         stop()
+
+
+def _flow_processes(rt: Runtime, env: dict[str, str]) -> list[subprocess.Popen]:
+    """Who runs the flows: this machine's `serve-flows` (the embedded default), or, with
+    KINERJA_PREFECT_WORKERS=N, N Prefect workers on the process work pool after the deployments
+    of prefect.yaml are registered there (the production profile on one machine)."""
+    if rt.prefect.workers == 0:
+        return [_spawn([sys.executable, "-m", "kinerja.cli", "serve-flows"], env)]
+    from kinerja.deploy import APP_DIR, DeployFailed, deploy
+
+    try:
+        names = deploy(rt)
+    except DeployFailed as exc:
+        raise SystemExit(f"deploy gagal / failed: {exc}") from exc
+    print(f"{len(names)} deployment di work pool / in work pool {rt.prefect.work_pool!r}; "
+          f"{rt.prefect.workers} pekerja / workers", flush=True)
+    return [subprocess.Popen(
+        [sys.executable, "-m", "prefect", "worker", "start", "--pool", rt.prefect.work_pool,
+         "--type", "process", "--name", f"kinerja-{n + 1}"], env=env, cwd=APP_DIR,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        for n in range(rt.prefect.workers)]
 
 
 def ensure_automation(rt: Runtime) -> None:

@@ -86,7 +86,8 @@ class SmtpMailer:
         # start_tls=False rather than aiosmtplib's "upgrade when offered": TLS is what the
         # settings say, not whatever a (development) server happens to advertise
         client = aiosmtplib.SMTP(hostname=s.host, port=s.port, timeout=s.timeout,
-                                 use_tls=s.use_tls, start_tls=s.starttls and not s.use_tls)
+                                 use_tls=s.use_tls, start_tls=s.starttls and not s.use_tls,
+                                 cert_bundle=s.ca_file or None)
         await client.connect()
         try:
             if s.username:

@@ -16,8 +16,10 @@ fi
 
 PG_URL="${KINERJA_TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
 status=0
+# A few slow tests whose subject does not depend on the app's database run in one pass only
+# (markers sqlite_only, pg_only); a plain `pytest` runs them all.
 echo "== suite on SQLite"
-$PY/pytest "$@" || status=$?
+$PY/pytest -m "not soak and not production and not pg_only" "$@" || status=$?
 if $PY/python - "$PG_URL" <<'PYEOF'
 import sys, psycopg
 try:
@@ -28,7 +30,7 @@ except Exception as exc:
 PYEOF
 then
   echo "== database tests on PostgreSQL ($PG_URL)"
-  KINERJA_TEST_DATABASE_URL="$PG_URL" $PY/pytest tests/api tests/integration -m "not browser and not soak" "$@" \
+  KINERJA_TEST_DATABASE_URL="$PG_URL" $PY/pytest tests/api tests/integration -m "not browser and not soak and not production and not sqlite_only" "$@" \
     || status=$?
 else
   echo "PostgreSQL is required for the suite"; status=1

@@ -42,7 +42,8 @@ from tests.integration.test_launcher import _register_orchestrator
 from tests.integration.test_smtp_mailer import ScriptedHandler, smtp_server
 from tests.tcp_proxy import TcpProxy
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+# the app's database is not what fails here
+pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.sqlite_only]
 
 
 def _harness() -> tuple[str, int]:

@@ -91,6 +91,7 @@ def test_period_reminders_and_escalation(setup) -> None:  # type: ignore[no-unty
     assert _period_mail(rt.engine, "eskalasi_penilaian_periodik") == 3
 
 
+@pytest.mark.sqlite_only  # the period flows' queries run on PostgreSQL in the tests below
 def test_the_orchestrator_runs_every_period_of_a_compressed_year(setup) -> None:  # type: ignore[no-untyped-def]
     rt, clock, case = setup
     at = T0

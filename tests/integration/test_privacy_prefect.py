@@ -47,7 +47,8 @@ from models.tables import (
 from tests.api.period_setup import approved_cycle
 from tests.factories import T0, make_pegawai, runtime_for
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+# what it reads is Prefect's own store, the same whichever database the app uses
+pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.sqlite_only]
 
 #: names nobody else in the test suite uses, so any hit is one of these people
 PEOPLE = {
