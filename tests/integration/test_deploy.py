@@ -97,3 +97,18 @@ def test_deploy_registers_every_deployment_in_the_pool_and_updates_in_place(
     anyio.run(other_pool)
     with pytest.raises(DeployFailed, match="bukan-proses"):
         ensure_work_pool(api, "bukan-proses")
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_prefects_own_client_sends_null_filters_and_is_answered() -> None:
+    """Prefect 3.8.8's client, CLI and UI send `"flows": null`, `"sort": null`; with FastAPI
+    0.151 or newer its server answers 422 to that (workers, `prefect deploy` and the UI's lists
+    break), hence the pin in pyproject.toml."""
+    from prefect.client.orchestration import get_client
+
+    async def read() -> tuple[list, list, list]:  # type: ignore[type-arg]
+        async with get_client() as client:
+            return (await client.read_flows(), await client.read_deployments(),
+                    await client.read_work_pools())
+    flows, deployments, pools = anyio.run(read)
+    assert isinstance(flows, list) and isinstance(deployments, list) and isinstance(pools, list)
