@@ -112,3 +112,50 @@ def test_prefects_own_client_sends_null_filters_and_is_answered() -> None:
                     await client.read_work_pools())
     flows, deployments, pools = anyio.run(read)
     assert isinstance(flows, list) and isinstance(deployments, list) and isinstance(pools, list)
+
+
+@pytest.mark.sqlite_only  # Prefect and its workers only: the app's database plays no part
+@pytest.mark.usefixtures("prefect_harness")
+def test_kinerja_run_with_workers_deploys_and_starts_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """KINERJA_PREFECT_WORKERS=2: `kinerja run` registers the deployments and starts two
+    process workers on the pool, which Prefect then lists as online."""
+    import os
+    import signal
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import WorkerFilter, WorkerFilterStatus
+    from prefect.settings import PREFECT_API_URL
+
+    from kinerja.supervisor import _flow_processes, child_env
+
+    api = PREFECT_API_URL.value()
+    rt = _runtime(monkeypatch, KINERJA_PREFECT_API_URL=api, KINERJA_PREFECT_WORKERS="2",
+                  KINERJA_PREFECT_WORK_POOL="kinerja-uji-run")
+    procs = _flow_processes(rt, child_env(rt))
+    try:
+        assert len(procs) == 2
+        assert all("worker" in p.args and "kinerja-uji-run" in p.args for p in procs)
+
+        async def online() -> list[str]:
+            async with get_client() as client:
+                workers = await client.read_workers_for_work_pool(
+                    "kinerja-uji-run", worker_filter=WorkerFilter(
+                        status=WorkerFilterStatus(any_=["ONLINE"])), limit=10, offset=0)
+                return sorted(w.name for w in workers)
+        deadline = time.monotonic() + 60
+        names: list[str] = []
+        while time.monotonic() < deadline and len(names) < 2:
+            assert all(p.poll() is None for p in procs), "a worker exited"
+            names = anyio.run(online)
+            time.sleep(1)
+        assert names == ["kinerja-1", "kinerja-2"]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.kill(p.pid, signal.SIGINT)
+        for p in procs:
+            try:
+                p.wait(20)
+            except Exception:  # noqa: BLE001 - a stuck worker is killed
+                p.kill()
