@@ -10,12 +10,16 @@ started keeps running (upgrades).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
+import httpx
+
 from kinerja.runtime import Runtime
 
-APP_DIR = Path(__file__).resolve().parent.parent
+#: the installation's folder (flows/, prefect.yaml): this checkout, or KINERJA_APP_DIR
+APP_DIR = Path(os.environ.get("KINERJA_APP_DIR") or Path(__file__).resolve().parent.parent)
 
 
 class DeployFailed(Exception):
@@ -28,10 +32,14 @@ SCHEDULED = {"flows/reminders.py:send_reminders": "reminder_cron",
              "flows/outbox.py:dispatch_outbox": "dispatch_interval_seconds"}
 
 
-def configured(rt: Runtime, source: Path = APP_DIR / "prefect.yaml") -> dict:  # type: ignore[type-arg]
+def configured(rt: Runtime, source: Path | None = None) -> dict:  # type: ignore[type-arg]
     """prefect.yaml with the pool, the schedules and the time zone from the settings."""
     import yaml
 
+    source = source or APP_DIR / "prefect.yaml"
+    if not source.is_file():
+        raise DeployFailed(f"{source} not found: run from the installation's folder (a source "
+                           "checkout or `pip install -e .`) or set KINERJA_APP_DIR to it")
     config = yaml.safe_load(source.read_text())
     for d in config["deployments"]:
         d["work_pool"] = {"name": rt.prefect.work_pool}
@@ -162,10 +170,13 @@ def main() -> int:
     except DeployFailed as exc:
         print(f"deploy gagal / failed: {exc}", file=sys.stderr)
         return 1
-    except Exception as exc:  # noqa: BLE001 - Prefect unreachable and the like: say so, exit 3
+    except (OSError, httpx.TransportError) as exc:
         print(f"Prefect tidak terjangkau / unreachable at {rt.prefect.api}: "
               f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return 3
+    except Exception as exc:  # noqa: BLE001 - Prefect refused something: say what, exit 1
+        print(f"deploy gagal / failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     print(f"{len(names)} deployment di work pool / in work pool {rt.prefect.work_pool!r}:")
     for name in names:
         print(f"  {name}")

@@ -106,8 +106,9 @@ class ApiSettings(BaseSettings):
     agency_name: str = "Pemerintah Kabupaten Contoh"
     #: development helpers: the /dev/mailbox page
     dev: bool = True
-    #: uvicorn worker processes of `kinerja run` (each with its own database pool)
-    workers: int = Field(default=1, ge=1, le=64)
+    #: KINERJA_API_WORKERS: uvicorn worker processes of `kinerja run` (each with its own
+    #: database pool)
+    api_workers: int = Field(default=1, ge=1, le=64)
     home: Path = Path(".kinerja")
 
     @property

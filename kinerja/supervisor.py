@@ -96,7 +96,7 @@ def run() -> int:
         procs.append(_spawn(
             [sys.executable, "-m", "uvicorn", "--factory", "api.main:app", "--host", rt.api.host,
              "--port", str(rt.api.port), "--log-level", "warning",
-             "--workers", str(rt.api.workers)], env))
+             "--workers", str(rt.api.api_workers)], env))
         _wait_http(f"http://{rt.api.host}:{rt.api.port}/healthz", 60, procs[-1])
         base = rt.api.public_url
         print(f"""

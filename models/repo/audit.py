@@ -106,6 +106,45 @@ def record(*, session: Session, now: datetime, actor: str, action: str, entity: 
                          pegawai_id=pegawai_id, cycle_id=cycle_id))
 
 
+def close_open_tasks(*, session: Session, now: datetime, cycle_id: int, where: list[Any],
+                     done: bool = False) -> int:
+    """End the cycle's open tasks that `where` matches in one statement (cancelled when a stage
+    closes, or done), with the audit line each task would get from a change through the ORM,
+    except a rater's 360 task: no line may tell who finished their forms and who did not. How
+    many."""
+    from models.rules.enums import TaskKind, TaskStatus
+
+    table = Task.__table__
+    status = TaskStatus.DONE if done else TaskStatus.CANCELLED
+    values: dict[str, Any] = {"status": status, "next_reminder_at": None}
+    if done:
+        values["done_at"] = now
+    rows = session.execute(
+        table.update().where(table.c.cycle_id == cycle_id, table.c.status == TaskStatus.OPEN,
+                             *where).values(**values)
+        .returning(table.c.id, table.c.pegawai_id, table.c.kind)).all()
+    record_many(session=session, now=now, entity="task", cycle_id=cycle_id,
+                before={"status": "open"}, after={"status": status.value},
+                rows=[(i, p) for i, p, kind in rows if kind != TaskKind.ISI_360])
+    return len(rows)
+
+
+def record_many(*, session: Session, now: datetime, entity: str, cycle_id: int | None,
+                before: dict[str, Any], after: dict[str, Any],
+                rows: list[tuple[int, int | None]]) -> None:
+    """The automatic `<entity>.ubah` line for each (entity id, pegawai id) that a bulk statement
+    changed the same way, in one insert."""
+    if not rows:
+        return
+    from sqlalchemy import insert
+
+    ctx = current()
+    session.execute(insert(AuditLog), [
+        {"at": now, "actor": ctx.actor, "via": ctx.via, "action": f"{entity}.ubah",
+         "entity": entity, "entity_id": entity_id, "before": before, "after": after,
+         "pegawai_id": pegawai_id, "cycle_id": cycle_id} for entity_id, pegawai_id in rows])
+
+
 # -- automatic records of state changes ------------------------------------------------------
 
 #: table -> the columns whose change is a change of state worth an audit line

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
-from models.repo.audit import record
+from models.repo.audit import close_open_tasks, record, record_many
 from models.repo.locking import bump_version
 from models.repo.outbox import enqueue_messages
 from models.repo.people import hr_admin_emails, pegawai_by_id, unit_names
@@ -150,6 +150,9 @@ def publish(*, session: Session, cycle: Cycle, now: datetime, mail: Mail) -> int
         PenilaianTahunan.id.in_([r.id for r, _ in rows]), PenilaianTahunan.status == "dinilai")
         .values(status="dipublikasi", dipublikasi_at=now, version=PenilaianTahunan.version + 1)
         .execution_options(synchronize_session="fetch"))
+    record_many(session=session, now=now, entity="penilaian_tahunan", cycle_id=cycle.id,
+                before={"status": "dinilai"}, after={"status": "dipublikasi"},
+                rows=[(r.id, p.id) for r, p in rows])
     _ensure_window(session, cycle, batas, now)
     have = set(session.execute(select(Task.pegawai_id).where(
         Task.cycle_id == cycle.id, Task.kind == TaskKind.HASIL_KINERJA)).scalars())
@@ -491,8 +494,9 @@ def close_appeals(*, session: Session, cycle: Cycle, stage: CycleStage | None, n
         Skp, Skp.id == Keberatan.skp_id).where(Skp.cycle_id == cycle.id,
                                                Keberatan.status == "diajukan")).scalars())
     cutoff = now - timedelta(days=cycle.keberatan_hari)
-    due = [(rid, sid) for rid, sid in session.execute(select(
-        PenilaianTahunan.id, PenilaianTahunan.skp_id).where(
+    due = [(rid, pid) for rid, sid, pid in session.execute(select(
+        PenilaianTahunan.id, PenilaianTahunan.skp_id, Skp.pegawai_id).join(
+        Skp, Skp.id == PenilaianTahunan.skp_id).where(
         PenilaianTahunan.cycle_id == cycle.id, PenilaianTahunan.status == "dipublikasi",
         PenilaianTahunan.dipublikasi_at <= cutoff)).all() if sid not in pending]
     for i in range(0, len(due), 900):
@@ -501,11 +505,10 @@ def close_appeals(*, session: Session, cycle: Cycle, stage: CycleStage | None, n
             PenilaianTahunan.status == "dipublikasi")
             .values(status="final", version=PenilaianTahunan.version + 1)
             .execution_options(synchronize_session="fetch"))
-    session.execute(update(Task).where(
-        Task.cycle_id == cycle.id, Task.kind == TaskKind.HASIL_KINERJA,
-        Task.status == TaskStatus.OPEN, Task.due_at <= now)
-        .values(status=TaskStatus.DONE, done_at=now, next_reminder_at=None)
-        .execution_options(synchronize_session=False))
+    record_many(session=session, now=now, entity="penilaian_tahunan", cycle_id=cycle.id,
+                before={"status": "dipublikasi"}, after={"status": "final"}, rows=due)
+    close_open_tasks(session=session, now=now, cycle_id=cycle.id, done=True, where=[
+        Task.kind == TaskKind.HASIL_KINERJA, Task.due_at <= now])
     made = follow_up(session=session, cycle=cycle, now=now, mail=mail)
     if stage is not None and stage.closed_at is None and now >= stage.closes_at:
         stage.closed_at = now

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
-from models.repo.audit import record
+from models.repo.audit import close_open_tasks, record
 from models.repo.outbox import enqueue_messages
 from models.repo.people import pegawai_by_id
 from models.repo.skp import Mail, reschedule
@@ -181,10 +181,8 @@ def close_kompetensi(*, session: Session, cycle: Cycle, now: datetime) -> int:
             if (pid, kid) not in have]
     if rows:
         session.execute(insert(RekomendasiPelatihan), rows)
-    session.execute(update(Task).where(
-        Task.cycle_id == cycle.id, Task.kind == TaskKind.KOMPETENSI,
-        Task.status == TaskStatus.OPEN).values(status=TaskStatus.CANCELLED, next_reminder_at=None)
-        .execution_options(synchronize_session=False))
+    close_open_tasks(session=session, now=now, cycle_id=cycle.id,
+                      where=[Task.kind == TaskKind.KOMPETENSI])
     return len(rows)
 
 

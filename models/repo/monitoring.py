@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
+from models.repo.audit import close_open_tasks
 from models.repo.locking import bump_version
 from models.repo.outbox import enqueue_messages
 from models.repo.people import hr_admin_emails, pegawai_by_id, unit_names
@@ -225,10 +226,8 @@ def close_period(*, session: Session, cycle: Cycle, stage: CycleStage, now: date
     session.add(report)
     stage.closed_at = now
     session.add(stage)
-    session.execute(update(Task).where(
-        Task.cycle_id == cycle.id, Task.periode == stage.periode, Task.status == TaskStatus.OPEN)
-        .values(status=TaskStatus.CANCELLED, next_reminder_at=None)
-        .execution_options(synchronize_session=False))
+    close_open_tasks(session=session, now=now, cycle_id=cycle.id,
+                      where=[Task.periode == stage.periode])
     units = unit_names(session=session)
     lines = [f"{p.nip} {p.nama} ({units.get(p.unit_id, '')})" for p, _ in missing[:50]]
     enqueue_messages(session=session, now=now, messages=[{

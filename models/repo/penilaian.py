@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
-from models.repo.audit import record
+from models.repo.audit import close_open_tasks, record
 from models.repo.cycles import get_cycle
 from models.repo.locking import bump_version
 from models.repo.outbox import enqueue_messages
@@ -290,10 +290,8 @@ def rate(*, session: Session, view: AnnualView, hasil_kerja: str, perilaku: str,
                                    sebelum=before, sesudah=_snapshot(rec), alasan=reason))
     if rater_id is not None and _unrated_by_ppk(session, view.cycle.id, [rater_id]).get(
             rater_id, 0) == 0:
-        session.execute(Task.__table__.update().where(
-            Task.cycle_id == view.cycle.id, Task.kind == TaskKind.NILAI_TAHUNAN,
-            Task.pegawai_id == rater_id, Task.status == TaskStatus.OPEN)
-            .values(status=TaskStatus.DONE, done_at=now, next_reminder_at=None))
+        close_open_tasks(session=session, now=now, cycle_id=view.cycle.id, done=True, where=[
+            Task.kind == TaskKind.NILAI_TAHUNAN, Task.pegawai_id == rater_id])
 
 
 # -- unit grades, the curve, calibration ---------------------------------------------------------

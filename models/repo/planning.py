@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlmodel import Session
 
+from models.repo.audit import close_open_tasks
 from models.repo.outbox import enqueue_messages
 from models.repo.people import hr_admin_emails, pegawai_by_id, unit_names
 from models.rules.enums import NilaiBerakhlak, SkpStatus, StageCode, TaskKind, TaskStatus
@@ -133,10 +134,8 @@ def close_planning(*, session: Session, cycle: Cycle, stage: CycleStage, now: da
     session.add(report)
     stage.closed_at = now
     session.add(stage)
-    session.execute(Task.__table__.update().where(
-        Task.cycle_id == cycle.id, Task.periode == 0, Task.status == TaskStatus.OPEN,
-        Task.kind.in_([TaskKind.SUSUN_SKP, TaskKind.SETUJUI_SKP]))
-        .values(status=TaskStatus.CANCELLED, next_reminder_at=None))
+    close_open_tasks(session=session, now=now, cycle_id=cycle.id, where=[
+        Task.periode == 0, Task.kind.in_([TaskKind.SUSUN_SKP, TaskKind.SETUJUI_SKP])])
     lines = [f"{people[pid].nip} {people[pid].nama} ({units.get(people[pid].unit_id, '')})"
              for pid, _ in listed[:50]]
     enqueue_messages(session=session, now=now, messages=[{

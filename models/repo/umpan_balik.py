@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
+from models.repo.audit import close_open_tasks
 from models.repo.outbox import enqueue_messages
 from models.repo.people import hr_admin_emails, pegawai_by_id
 from models.repo.skp import Mail
@@ -486,10 +487,7 @@ def close(*, session: Session, cycle: Cycle, stage: CycleStage, now: datetime, c
     session.add(report)
     stage.closed_at = now
     session.add(stage)
-    session.execute(update(Task).where(
-        Task.cycle_id == cycle.id, Task.kind.in_(KINDS), Task.status == TaskStatus.OPEN)
-        .values(status=TaskStatus.CANCELLED, next_reminder_at=None)
-        .execution_options(synchronize_session=False))
+    close_open_tasks(session=session, now=now, cycle_id=cycle.id, where=[Task.kind.in_(KINDS)])
     from models.repo.kompetensi import close_kompetensi
 
     close_kompetensi(session=session, cycle=cycle, now=now)
