@@ -134,7 +134,15 @@ def record_many(*, session: Session, now: datetime, entity: str, cycle_id: int |
                 rows: list[tuple[int, int | None]]) -> None:
     """The automatic `<entity>.ubah` line for each (entity id, pegawai id) that a bulk statement
     changed the same way, in one insert."""
-    if not rows:
+    record_changes(session=session, now=now, entity=entity, cycle_id=cycle_id,
+                   changes=[(i, p, before, after) for i, p in rows])
+
+
+def record_changes(*, session: Session, now: datetime, entity: str, cycle_id: int | None,
+                   changes: list[tuple[int, int | None, dict[str, Any], dict[str, Any]]]) -> None:
+    """The automatic `<entity>.ubah` line for each (entity id, pegawai id, before, after) a bulk
+    statement changed, in one insert: what the ORM path would have written row by row."""
+    if not changes:
         return
     from sqlalchemy import insert
 
@@ -142,7 +150,8 @@ def record_many(*, session: Session, now: datetime, entity: str, cycle_id: int |
     session.execute(insert(AuditLog), [
         {"at": now, "actor": ctx.actor, "via": ctx.via, "action": f"{entity}.ubah",
          "entity": entity, "entity_id": entity_id, "before": before, "after": after,
-         "pegawai_id": pegawai_id, "cycle_id": cycle_id} for entity_id, pegawai_id in rows])
+         "pegawai_id": pegawai_id, "cycle_id": cycle_id}
+        for entity_id, pegawai_id, before, after in changes])
 
 
 # -- automatic records of state changes ------------------------------------------------------

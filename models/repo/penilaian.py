@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session
 
-from models.repo.audit import close_open_tasks, record
+from models.repo.audit import close_open_tasks, record, record_changes
 from models.repo.cycles import get_cycle
 from models.repo.locking import bump_version
 from models.repo.outbox import enqueue_messages
@@ -378,25 +378,34 @@ def check_units(*, session: Session, cycle_id: int,
     return out
 
 
+def _value(value: object) -> object:
+    return getattr(value, "value", value)
+
+
 def final_scoring(*, session: Session, cycle: Cycle, now: datetime, console_link: str,
                   mail: Mail) -> StageReport:
     """Compute every predikat from the ratings (unit heads from their unit's grade), check every
     unit against its curve, keep the result and tell HR. Safe to run again (calibration): the
     report is replaced by the latest run."""
     T = PenilaianTahunan
-    rows = session.execute(select(T.id, T.hasil_kerja, T.perilaku, T.predikat, T.status).where(
+    rows = session.execute(select(T.id, T.hasil_kerja, T.perilaku, T.predikat, T.status,
+                                  Skp.pegawai_id).join(Skp, Skp.id == T.skp_id).where(
         T.cycle_id == cycle.id)).all()
-    changes, rated = [], 0
-    for rid, hk, pk, old, status in rows:  # plain tuples: 100k records in well under a second
+    changes, logged, rated = [], [], 0
+    for rid, hk, pk, old, status, pegawai_id in rows:  # plain tuples: 100k in well under 1 s
         pred = old
         if status not in ("dipublikasi", "final"):
             pred = scoring.predikat(hk, pk).value if hk and pk else None
             if pred != old:
-                changes.append({"id": rid, "predikat": pred,
-                                "status": "dinilai" if pred else "draf"})
+                new_status = "dinilai" if pred else "draf"
+                changes.append({"id": rid, "predikat": pred, "status": new_status})
+                logged.append((rid, pegawai_id, {"predikat": _value(old), "status": status},
+                               {"predikat": pred, "status": new_status}))
         rated += pred is not None
-    if changes:  # one executemany by primary key
+    if changes:  # one executemany by primary key, and the audit lines the ORM would write
         session.execute(update(T), changes)
+        record_changes(session=session, now=now, entity="penilaian_tahunan", cycle_id=cycle.id,
+                       changes=logged)
     session.flush()
     units = check_units(session=session, cycle_id=cycle.id)
     data = {"total": len(rows), "dinilai": rated,

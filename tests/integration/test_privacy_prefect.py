@@ -17,7 +17,7 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from flows.common import use_runtime
@@ -34,6 +34,7 @@ from models.repo import keberatan, umpan_balik
 from models.repo.hr import create_hr_user
 from models.rules.enums import JenisIki, JenisRhk, NilaiBerakhlak, Ringkasan, SkpStatus
 from models.tables import (
+    AuditLog,
     CycleStage,
     Iki,
     Jawaban360,
@@ -46,6 +47,7 @@ from models.tables import (
 )
 from tests.api.period_setup import approved_cycle
 from tests.factories import T0, make_pegawai, runtime_for
+from tests.production.invariants import audit_complete, tasks_valid
 
 # what it reads is Prefect's own store, the same whichever database the app uses
 pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.sqlite_only]
@@ -303,7 +305,19 @@ def test_a_year_on_the_flows_leaves_no_personal_data_in_prefect(year) -> None:  
                 assert isinstance(value, str), (table["key"], column, value)
                 assert value in units or column in _LABEL_COLUMNS, (table["key"], column, value)
                 assert not re.search(r"\d{8,}|@", value), (table["key"], column, value)
+    # the same year, seen from the app's database: every task in a valid state, and every state
+    # a task, SKP, annual result or keberatan reached has its audit line, including what the
+    # stage flows change in bulk (tasks cancelled at a stage's close, results published and
+    # made final); a rater's 360 task is the designed exception (tests/production/invariants.py)
+    assert tasks_valid(rt.engine) == []
+    # (the fixture writes the SKPs approved, without the path that would log it)
+    assert audit_complete(rt.engine, ("task", "penilaian_tahunan", "keberatan")) == []
+    with session_scope(rt.engine) as s:
+        bulk = s.execute(select(func.count()).select_from(AuditLog).where(
+            AuditLog.entity == "task", AuditLog.actor.like("flow:%"))).scalar_one()
+    assert bulk > 0
 
 
 #: columns of the table artifacts that hold a label, not a person (a grade, a curve breach)
 _LABEL_COLUMNS = {"nilai unit", "pelanggaran", "diterima HR"}
+

@@ -109,11 +109,11 @@ def tasks_valid(engine: Engine) -> list[str]:
     return problems
 
 
-def audit_complete(engine: Engine) -> list[str]:
+def audit_complete(engine: Engine, entities: tuple[str, ...] = ()) -> list[str]:
     """Every state a row is in now was reached through a change the audit log recorded: for each
     SKP, task, annual rating and keberatan not in its initial state, the log's latest entry for
     that column shows the current value. A rater's 360 task is the exception by design: no
-    audit line may tell who finished their forms."""
+    audit line may tell who finished their forms. `entities`: only these (default: all)."""
     from models.tables import Task
 
     anonymous = set()
@@ -122,6 +122,8 @@ def audit_complete(engine: Engine) -> list[str]:
     problems: list[str] = []
     with engine.connect() as conn:
         for entity, table, column, initial in _state_columns():
+            if entities and entity not in entities:
+                continue
             col = getattr(table, column)
             rows = [(i, _plain(v)) for i, v in conn.execute(select(table.id, col)).all()
                     if v is not None and _plain(v) != initial
