@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,10 @@ def cluster_factory() -> Iterator:  # type: ignore[type-arg]
     if reason:
         pytest.fail(f"the production profile needs Postfix: {reason}")
     started: list[Cluster] = []
+    # a TERM (a CI timeout, a Ctrl-C'd shell) still stops the cluster's processes and drops its
+    # databases: pytest runs the teardown on KeyboardInterrupt
+    previous = signal.signal(signal.SIGTERM,
+                             lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     keep = os.environ.get("KINERJA_KEEP_CLUSTER_LOGS", "")
 
     def start(employees: int) -> Cluster:
@@ -32,7 +37,14 @@ def cluster_factory() -> Iterator:  # type: ignore[type-arg]
         started.append(c)
         c.start()
         return c
-    yield start
+    try:
+        yield start
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        _stop_all(started, keep)
+
+
+def _stop_all(started: list[Cluster], keep: str) -> None:
     for c in started:
         c.stop()
         if keep:  # the processes' logs, for a failing run

@@ -11,9 +11,11 @@ faults are injected at moments read from Prefect's own view of the year:
 5. one of the API's uvicorn worker processes SIGKILLed once the fourth period has opened.
 
 Afterwards the invariants hold: every task in a valid state, every message the outbox owed
-delivered exactly once and nothing else, and every state reached with its audit entry. The
-flow runs the first fault killed stay "Running" in Prefect (nothing marks a dead process's run
-crashed); they are listed, not counted as failures, and their work was redone by later runs.
+delivered exactly once and nothing else, and every state reached with its audit entry; and
+`kinerja simulate`'s own checks of the year pass (everyone invited, every SKP approved, every
+period reported and rated, the 360 stage, the year's end). The flow runs the faults cut off
+(a killed worker's runs stay "Running" in Prefect: nothing marks a dead process's run crashed)
+are listed, not counted as failures: the invariants say whether later runs redid their work.
 
 `make soak` (restarts the PostgreSQL cluster: run it alone)."""
 
@@ -134,9 +136,10 @@ def test_a_year_for_5000_with_faults(cluster_factory) -> None:  # type: ignore[n
     print(f"simulate: {time.monotonic() - began:.0f} s, exit {proc.returncode}")
     print("faults injected:\n  " + "\n  ".join(faults.log))
     settle(cluster, 600)
-    killed = [r for r in faults.runs("") if r.get("state_type") == "RUNNING"]
-    print(f"flow runs left Running by the killed workers: {[r['name'] for r in killed]}")
-    report = check_year_invariants(cluster, frozenset(r["id"] for r in killed))
+    # the runs the faults cut off (killed with their worker, or losing their Prefect server
+    # for longer than the client's retries) are listed, not failed: the invariants below say
+    # whether later runs redid their work
+    report = check_year_invariants(cluster, every_run_completed=False)
     print(report)
     assert not faults.errors, faults.errors
     assert len(faults.log) >= 9, "not every fault was injected:\n" + "\n".join(faults.log)
