@@ -78,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     p_sim.add_argument("--return-share", type=float, default=0.2)
     p_sim.add_argument("--late-share", type=float, default=0.1)
     p_sim.add_argument("--seed", type=int, default=1)
+    p_sim.add_argument("--parallel", type=int, default=1,
+                       help="simulated people acting at once (planning, periods); above 1 only "
+                       "for a server on PostgreSQL: it also lifts the gate that sends SQLite's "
+                       "slow writes one at a time")
     p_sim.add_argument("--feedback-minutes", type=float, default=4.0,
                        help="the 360 stage (and the competency self-assessment), from the second "
                        "period's opening")

@@ -34,7 +34,7 @@ import httpx
 import pytest
 
 from tests.production.cluster import APP_DIR, Cluster
-from tests.production.test_profile_year import check_year_invariants, settle
+from tests.production.test_profile_year import calendar, check_year_invariants, settle
 
 pytestmark = pytest.mark.soak
 
@@ -122,13 +122,10 @@ def test_a_year_for_5000_with_faults(cluster_factory) -> None:  # type: ignore[n
     faults = Faults(cluster)
     injector = threading.Thread(target=faults.run, name="faults", daemon=True)
     injector.start()
-    scale = max(1.0, EMPLOYEES / 1000)
     began = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "kinerja.cli", "simulate", "--url", cluster.app_url,
-         "--minutes", f"{3 * scale:g}", "--period-minutes", f"{2 * scale:g}",
-         "--feedback-minutes", f"{4 * scale:g}", "--annual-minutes", f"{3 * scale:g}",
-         "--survey-respondents", "100"],
+         *calendar(EMPLOYEES)],
         cwd=APP_DIR, env=cluster.env(), capture_output=True, text=True, timeout=4 * 3600)
     faults.done.set()
     print(proc.stdout[-15000:])
