@@ -33,7 +33,13 @@ def simulate(cluster: Cluster, *args: str, timeout: float = 7200) -> subprocess.
     proc = subprocess.run([sys.executable, "-m", "kinerja.cli", "simulate", "--url",
                            cluster.app_url, *args], cwd=APP_DIR, env=cluster.env(),
                           capture_output=True, text=True, timeout=timeout)
-    print(proc.stdout[-12000:])
+    # the whole summary in the cluster's logs (KINERJA_KEEP_CLUSTER_LOGS keeps them), its end here
+    log = cluster.root / "simulate.log"
+    log.write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
+    cluster.logs["simulate"] = log
+    failed = [line for line in proc.stdout.splitlines() if "[GAGAL]" in line]
+    print("\n".join(failed) or "(every check of kinerja simulate passed)")
+    print(proc.stdout[-6000:])
     print(proc.stderr[-4000:], file=sys.stderr)
     print(f"simulate: {time.monotonic() - started:.0f} s, exit {proc.returncode}")
     return proc

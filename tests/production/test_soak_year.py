@@ -128,7 +128,11 @@ def test_a_year_for_5000_with_faults(cluster_factory) -> None:  # type: ignore[n
          *calendar(EMPLOYEES)],
         cwd=APP_DIR, env=cluster.env(), capture_output=True, text=True, timeout=4 * 3600)
     faults.done.set()
-    print(proc.stdout[-15000:])
+    log = cluster.root / "simulate.log"
+    log.write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
+    cluster.logs["simulate"] = log
+    print("\n".join(line for line in proc.stdout.splitlines() if "[GAGAL]" in line))
+    print(proc.stdout[-6000:])
     print(proc.stderr[-4000:], file=sys.stderr)
     print(f"simulate: {time.monotonic() - began:.0f} s, exit {proc.returncode}")
     print("faults injected:\n  " + "\n  ".join(faults.log))
