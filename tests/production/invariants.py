@@ -144,8 +144,10 @@ def _latest(conn, entity: str, column: str) -> dict[int, str]:  # type: ignore[n
     out: dict[int, str] = {}
     # the automatic lines (`<entity>.ubah`) record state columns; an explicit line may carry
     # another row's state (a keberatan decision shows the result it changed)
+    # in the order written (the id): `at` is each request's own clock reading, and a request
+    # that waited for the row's lock writes after one that read the clock later
     rows = conn.execute(select(A.entity_id, A.after).where(
-        A.entity == entity, A.action == f"{entity}.ubah").order_by(A.at, A.id))
+        A.entity == entity, A.action == f"{entity}.ubah").order_by(A.id))
     for entity_id, after in rows:
         if entity_id is not None and isinstance(after, dict) and column in after:
             out[entity_id] = str(after[column])
