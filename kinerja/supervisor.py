@@ -28,9 +28,9 @@ def _wait_http(url: str, seconds: float, proc: subprocess.Popen | None = None) -
     raise SystemExit(f"timed out waiting for {url}")
 
 
-def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+def _spawn(args: list[str], env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen:
     """A child that reacts to SIGINT even if ours was ignored when we were started."""
-    return subprocess.Popen(args, env=env,
+    return subprocess.Popen(args, env=env, cwd=cwd,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
@@ -132,11 +132,9 @@ def _flow_processes(rt: Runtime, env: dict[str, str]) -> list[subprocess.Popen]:
         raise SystemExit(f"deploy gagal / failed: {exc}") from exc
     print(f"{len(names)} deployment di work pool / in work pool {rt.prefect.work_pool!r}; "
           f"{rt.prefect.workers} pekerja / workers", flush=True)
-    return [subprocess.Popen(
-        [sys.executable, "-m", "prefect", "worker", "start", "--pool", rt.prefect.work_pool,
-         "--type", "process", "--name", f"kinerja-{n + 1}"], env=env, cwd=APP_DIR,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-        for n in range(rt.prefect.workers)]
+    return [_spawn([sys.executable, "-m", "prefect", "worker", "start", "--pool",
+                    rt.prefect.work_pool, "--type", "process", "--name", f"kinerja-{n + 1}"],
+                   env, cwd=APP_DIR) for n in range(rt.prefect.workers)]
 
 
 def ensure_automation(rt: Runtime) -> None:

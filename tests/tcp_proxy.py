@@ -100,10 +100,9 @@ class TcpProxy:
 
     def _pump(self, src: socket.socket, dst: socket.socket) -> None:
         try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
+            with contextlib.suppress(OSError):  # either side closed: the pump ends
+                while data := src.recv(65536):
+                    dst.sendall(data)
         finally:
             with self._lock:
                 self._conns.discard(src)

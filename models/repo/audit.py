@@ -112,7 +112,8 @@ def close_open_tasks(*, session: Session, now: datetime, cycle_id: int, where: l
     closes, or done), with the audit line each task would get from a change through the ORM,
     except a rater's 360 task: no line may tell who finished their forms and who did not. How
     many."""
-    from models.rules.enums import TaskKind, TaskStatus
+    from models.rules.enums import TaskStatus
+    from models.rules.feedback import UNAUDITED_TASK_KINDS
 
     table = Task.__table__
     status = TaskStatus.DONE if done else TaskStatus.CANCELLED
@@ -125,7 +126,7 @@ def close_open_tasks(*, session: Session, now: datetime, cycle_id: int, where: l
         .returning(table.c.id, table.c.pegawai_id, table.c.kind)).all()
     record_many(session=session, now=now, entity="task", cycle_id=cycle_id,
                 before={"status": "open"}, after={"status": status.value},
-                rows=[(i, p) for i, p, kind in rows if kind != TaskKind.ISI_360])
+                rows=[(i, p) for i, p, kind in rows if kind not in UNAUDITED_TASK_KINDS])
     return len(rows)
 
 

@@ -378,10 +378,6 @@ def check_units(*, session: Session, cycle_id: int,
     return out
 
 
-def _value(value: object) -> object:
-    return getattr(value, "value", value)
-
-
 def final_scoring(*, session: Session, cycle: Cycle, now: datetime, console_link: str,
                   mail: Mail) -> StageReport:
     """Compute every predikat from the ratings (unit heads from their unit's grade), check every
@@ -399,7 +395,7 @@ def final_scoring(*, session: Session, cycle: Cycle, now: datetime, console_link
             if pred != old:
                 new_status = "dinilai" if pred else "draf"
                 changes.append({"id": rid, "predikat": pred, "status": new_status})
-                logged.append((rid, pegawai_id, {"predikat": _value(old), "status": status},
+                logged.append((rid, pegawai_id, {"predikat": old, "status": status},
                                {"predikat": pred, "status": new_status}))
         rated += pred is not None
     if changes:  # one executemany by primary key, and the audit lines the ORM would write

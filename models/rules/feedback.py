@@ -13,7 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from models.rules.calendar import StageDates, to_utc
-from models.rules.enums import NilaiBerakhlak, StageCode
+from models.rules.enums import NilaiBerakhlak, StageCode, TaskKind
+
+#: task kinds whose changes of state leave no audit line: a rater's 360 task done or cancelled
+#: would tell who answered their forms and who did not
+UNAUDITED_TASK_KINDS = frozenset({TaskKind.ISI_360})
 
 PPK, REKAN, BAWAHAN, DIRI = "ppk", "rekan", "bawahan", "diri"
 PERAN_LABEL = {PPK: ("PPK", "PPK"), REKAN: ("rekan kerja", "peer"),

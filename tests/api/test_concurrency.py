@@ -9,6 +9,7 @@ a write does not check what it read."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import threading
@@ -70,10 +71,9 @@ class Rendezvous:
                 return
             self.seen.add(key)
             self.met += 1  # arrived: the last to arrive lets everyone through
-        try:
+        # a request that ended without writing (or raced ahead) breaks the barrier: go on
+        with contextlib.suppress(threading.BrokenBarrierError):
             self.barrier.wait(timeout=15)
-        except threading.BrokenBarrierError:  # a request ended without writing (or raced ahead)
-            pass
 
     def release(self) -> None:
         self.barrier.abort()

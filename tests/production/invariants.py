@@ -7,7 +7,8 @@ from __future__ import annotations
 import mailbox
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 
 from sqlalchemy import select
@@ -37,10 +38,10 @@ def maildir_keys(path: Path) -> Counter[str]:
     """X-Kinerja-Key -> how many messages carry it."""
     box = mailbox.Maildir(path, create=False)
     keys: Counter[str] = Counter()
+    parser = BytesParser(policy=policy.default)
     for key in box.keys():
-        raw = box.get_bytes(key)
-        head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-        msg = message_from_bytes(head, policy=policy.default)
+        with box.get_file(key) as f:  # the headers only, not the bodies
+            msg = parser.parse(f, headersonly=True)
         keys[str(msg.get("X-Kinerja-Key", ""))] += 1
     return keys
 
@@ -92,20 +93,13 @@ def tasks_valid(engine: Engine) -> list[str]:
         _plain(r.status) == "open" or not (r.close_reason or "").strip())]
     before_created = [r.id for r in rows if r.done_at is not None
                       and _utc(r.done_at) < _utc(r.created_at)]
-    if bad_status:
-        problems.append(f"tasks in an unknown state: {_examples(bad_status)}")
-    if done_no_date:
-        problems.append(f"{len(done_no_date)} done tasks without done_at: "
-                        f"{_examples(done_no_date)}")
-    if open_with_date:
-        problems.append(f"{len(open_with_date)} open tasks with done_at: "
-                        f"{_examples(open_with_date)}")
-    if hr_closed:
-        problems.append(f"{len(hr_closed)} tasks closed by HR without a reason or still open: "
-                        f"{_examples(hr_closed)}")
-    if before_created:
-        problems.append(f"{len(before_created)} tasks done before they were created: "
-                        f"{_examples(before_created)}")
+    for what, found in (("tasks in an unknown state", bad_status),
+                        ("done tasks without done_at", done_no_date),
+                        ("open tasks with done_at", open_with_date),
+                        ("tasks closed by HR without a reason or still open", hr_closed),
+                        ("tasks done before they were created", before_created)):
+        if found:
+            problems.append(f"{len(found)} {what}: {_examples(found)}")
     return problems
 
 
@@ -114,11 +108,12 @@ def audit_complete(engine: Engine, entities: tuple[str, ...] = ()) -> list[str]:
     SKP, task, annual rating and keberatan not in its initial state, the log's latest entry for
     that column shows the current value. A rater's 360 task is the exception by design: no
     audit line may tell who finished their forms. `entities`: only these (default: all)."""
+    from models.rules.feedback import UNAUDITED_TASK_KINDS
     from models.tables import Task
 
-    anonymous = set()
     with engine.connect() as conn:
-        anonymous = set(conn.execute(select(Task.id).where(Task.kind == "isi_360")).scalars())
+        anonymous = set(conn.execute(select(Task.id).where(
+            Task.kind.in_(UNAUDITED_TASK_KINDS))).scalars())
     problems: list[str] = []
     with engine.connect() as conn:
         for entity, table, column, initial in _state_columns():
