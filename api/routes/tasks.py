@@ -52,24 +52,32 @@ class LinkPageError(Exception):
         self.exc, self.token = exc, token
 
 
-def resolve(token: str, rt: Runtime, session: Session) -> TaskLink:
-    """Verify the signature and expiry, then re-check against current data (one query)."""
-    from sqlalchemy import and_, case, literal, select
+def _link_query():  # type: ignore[no-untyped-def]
+    """The task with its pegawai, cycle and the stage it belongs to, for one task id."""
+    from sqlalchemy import and_, bindparam, case, literal, select
 
     stage_code = case((Task.kind.in_(PERIOD_KINDS), literal(StageCode.PEMANTAUAN.value)),
                       (Task.kind.in_(FEEDBACK_KINDS), literal(StageCode.UMPAN_BALIK.value)),
                       (Task.kind.in_(ANNUAL_KINDS), literal(StageCode.PENILAIAN.value)),
                       else_=literal(StageCode.PERENCANAAN.value))
-    try:
-        claims = tokens.verify(token, rt.links.secret, rt.clock.now())
-        row = session.execute(
-            select(Task, Pegawai, Cycle, CycleStage)
+    return (select(Task, Pegawai, Cycle, CycleStage)
             .join(Pegawai, Pegawai.id == Task.pegawai_id)
             .join(Cycle, Cycle.id == Task.cycle_id)
             .join(CycleStage, and_(CycleStage.cycle_id == Task.cycle_id,
                                    CycleStage.code == stage_code,
                                    CycleStage.periode == Task.periode))
-            .where(Task.id == claims.task_id)).first()
+            .where(Task.id == bindparam("task_id")))
+
+
+#: built once: building this statement took a fifth of a task page's time
+LINK_QUERY = _link_query()
+
+
+def resolve(token: str, rt: Runtime, session: Session) -> TaskLink:
+    """Verify the signature and expiry, then re-check against current data (one query)."""
+    try:
+        claims = tokens.verify(token, rt.links.secret, rt.clock.now())
+        row = session.execute(LINK_QUERY, {"task_id": claims.task_id}).first()
         if row is None or row[1].id != claims.pegawai_id or not row[1].active:
             raise LinkRejected("not_yours", *NOT_YOURS)
     except LinkRejected as exc:

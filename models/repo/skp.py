@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlmodel import Session
 
 from models.repo.locking import bump_version
@@ -87,35 +87,51 @@ class SkpView:
             for r in self.rhk]
 
 
+#: the page queries, built once with bind parameters (building a statement costs about as
+#: much as running it on a page that makes several)
+_SKP_OF = select(Skp).where(Skp.cycle_id == bindparam("cycle_id"),
+                            Skp.pegawai_id == bindparam("pegawai_id"))
+_ATASAN_WITH_SKP = (select(Pegawai, Skp)
+                    .outerjoin(Skp, and_(Skp.pegawai_id == Pegawai.id,
+                                         Skp.cycle_id == bindparam("cycle_id")))
+                    .where(Pegawai.id == bindparam("atasan_id")))
+_RHK_OF = (select(Rhk).where(Rhk.skp_id.in_(bindparam("skp_ids", expanding=True)))
+           .order_by(Rhk.jenis, Rhk.urutan, Rhk.id))
+_IKI_OF = (select(Iki).where(Iki.rhk_id.in_(bindparam("rhk_ids", expanding=True)))
+           .order_by(Iki.id))
+_PERILAKU_OF = select(Perilaku).where(Perilaku.skp_id == bindparam("skp_id"))
+_EVENTS_OF = select(SkpEvent).where(SkpEvent.skp_id == bindparam("skp_id")).order_by(SkpEvent.id)
+_BERAKHLAK_ORDER = {v: n for n, v in enumerate(NilaiBerakhlak)}
+
+
 def skp_of(*, session: Session, cycle_id: int, pegawai_id: int) -> Skp | None:
-    return session.execute(select(Skp).where(
-        Skp.cycle_id == cycle_id, Skp.pegawai_id == pegawai_id)).scalar_one_or_none()
+    return session.execute(_SKP_OF, {"cycle_id": cycle_id,
+                                     "pegawai_id": pegawai_id}).scalar_one_or_none()
 
 
 def load_view(*, session: Session, skp: Skp) -> SkpView:
+    """The SKP with what its pages show, in six queries: the superior and their SKP together,
+    both SKPs' RHK together, then IKI, behaviour rows and the history."""
     pegawai = session.get(Pegawai, skp.pegawai_id)
-    atasan = session.get(Pegawai, pegawai.atasan_id) if pegawai.atasan_id else None
-    rhk = _rhk_of(session, skp.id)
+    atasan = atasan_skp = None
+    if pegawai.atasan_id:
+        row = session.execute(_ATASAN_WITH_SKP, {"cycle_id": skp.cycle_id,
+                                                 "atasan_id": pegawai.atasan_id}).first()
+        atasan, atasan_skp = row if row else (None, None)
+    skp_ids = [skp.id] + ([atasan_skp.id] if atasan_skp else [])
+    rhk: list[Rhk] = []
+    atasan_rhk: list[Rhk] = []
+    for r in session.execute(_RHK_OF, {"skp_ids": skp_ids}).scalars():
+        (rhk if r.skp_id == skp.id else atasan_rhk).append(r)
     iki: dict[int, list[Iki]] = {}
     if rhk:
-        for i in session.execute(select(Iki).where(Iki.rhk_id.in_([r.id for r in rhk]))
-                                 .order_by(Iki.id)).scalars():
+        for i in session.execute(_IKI_OF, {"rhk_ids": [r.id for r in rhk]}).scalars():
             iki.setdefault(i.rhk_id, []).append(i)
-    order = {v: n for n, v in enumerate(NilaiBerakhlak)}
-    perilaku = sorted(session.execute(select(Perilaku).where(Perilaku.skp_id == skp.id))
-                      .scalars(), key=lambda p: order[p.nilai])
-    view = SkpView(skp, pegawai, atasan, rhk, iki, perilaku)
-    if atasan:
-        view.atasan_skp = skp_of(session=session, cycle_id=skp.cycle_id, pegawai_id=atasan.id)
-        view.atasan_rhk = _rhk_of(session, view.atasan_skp.id) if view.atasan_skp else []
-    view.events = list(session.execute(select(SkpEvent).where(SkpEvent.skp_id == skp.id)
-                                       .order_by(SkpEvent.id)).scalars())
+    perilaku = sorted(session.execute(_PERILAKU_OF, {"skp_id": skp.id}).scalars(),
+                      key=lambda p: _BERAKHLAK_ORDER[p.nilai])
+    view = SkpView(skp, pegawai, atasan, rhk, iki, perilaku, atasan_skp, atasan_rhk)
+    view.events = list(session.execute(_EVENTS_OF, {"skp_id": skp.id}).scalars())
     return view
-
-
-def _rhk_of(session: Session, skp_id: int) -> list[Rhk]:
-    return list(session.execute(select(Rhk).where(Rhk.skp_id == skp_id)
-                                .order_by(Rhk.jenis, Rhk.urutan, Rhk.id)).scalars())
 
 
 #: the last change of an SKP, as the person whose write lost to it reads it (who + this)
