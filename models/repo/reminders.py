@@ -6,18 +6,20 @@ what is due, not what is open.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from models.repo.outbox import enqueue_messages
 from models.repo.people import pegawai_by_id
-from models.repo.skp import Mail, ensure_review_tasks, reschedule
+from models.repo.skp import Mail, ensure_review_tasks
 from models.rules.enums import SkpStatus, TaskKind, TaskStatus
-from models.rules.reminders import escalation_due, reminder_due, review_due
+from models.rules.reminders import escalation_due, next_reminder_at, reminder_due, review_due
 from models.rules.texts import format_datetime
 from models.tables import Cycle, CycleStage, Pegawai, Skp, Task
 
@@ -39,10 +41,8 @@ def sweep_planning(*, session: Session, cycle: Cycle, stage: CycleStage, now: da
     ensure_review_tasks(session=session, cycle=cycle, stage=stage, now=now, mail=mail)
     reminders = 0
     while True:
-        tasks = list(session.execute(select(Task).where(
-            Task.cycle_id == cycle.id, Task.status == TaskStatus.OPEN, Task.periode == 0,
-            Task.kind.in_([TaskKind.SUSUN_SKP, TaskKind.SETUJUI_SKP]),
-            Task.next_reminder_at <= now).order_by(Task.id).limit(PAGE)).scalars())
+        tasks = due_tasks(session, now, Task.cycle_id == cycle.id, Task.periode == 0,
+                          Task.kind.in_([TaskKind.SUSUN_SKP, TaskKind.SETUJUI_SKP]))
         if not tasks:
             break
         messages = _reminders(session, cycle, tasks, now, mail)
@@ -54,40 +54,96 @@ def sweep_planning(*, session: Session, cycle: Cycle, stage: CycleStage, now: da
 
 Made = tuple[str, dict] | None  # (message kind, extra context), or None: nothing to remind
 
+#: what the sweeps read of a due task: plain rows, not ORM objects (the sweep writes the task's
+#: reminder count and next look back in one executemany, without the unit of work)
+TASK_COLUMNS = (Task.id, Task.cycle_id, Task.pegawai_id, Task.kind, Task.periode, Task.due_at,
+                Task.created_at, Task.reminders_sent)
+#: what a reminder needs of its recipient
+PERSON_COLUMNS = (Pegawai.id, Pegawai.nama, Pegawai.email, Pegawai.active, Pegawai.atasan_id)
 
-def remind(*, session: Session, cycle: Cycle, tasks: list[Task], people: dict[int, Pegawai],
+_t = Task.__table__
+_RESCHEDULE = (update(_t).where(_t.c.id == bindparam("tid"))
+               .values(reminders_sent=bindparam("sent"), next_reminder_at=bindparam("nxt")))
+
+
+def due_tasks(session: Session, now: datetime, *where: Any) -> list[Any]:
+    """The next page of open tasks whose reminder time has come (rows of TASK_COLUMNS)."""
+    return list(session.execute(select(*TASK_COLUMNS).where(
+        Task.status == TaskStatus.OPEN, Task.next_reminder_at <= now, *where)
+        .order_by(Task.id).limit(PAGE)))
+
+
+def people_of(session: Session, ids: Iterable[int]) -> dict[int, Any]:
+    """Recipients by id, as rows of PERSON_COLUMNS (id, nama, email, active, atasan_id)."""
+    wanted = sorted(set(ids))
+    out: dict[int, Any] = {}
+    for i in range(0, len(wanted), 900):
+        out.update((p.id, p) for p in session.execute(
+            select(*PERSON_COLUMNS).where(Pegawai.id.in_(wanted[i:i + 900]))))
+    return out
+
+
+def schedule(session: Session, cycle: Cycle, tasks: list[Any], now: datetime) -> dict[int, int]:
+    """Count the reminders due now and write each task's count and next look in one statement.
+    Returns {task id: the number of the reminder due now} for the tasks that have one.
+
+    Tasks may be rows or ORM objects; an ORM object gets the written values without becoming
+    dirty (they are in the database already; the audit log does not follow reminder counts)."""
+    offsets = cycle.reminder_offsets
+    due: dict[int, int] = {}
+    writes = []
+    for task in tasks:
+        n = reminder_due(due_at=task.due_at, offsets_minutes=offsets, sent=task.reminders_sent,
+                         created_at=task.created_at, now=now)
+        sent = task.reminders_sent if n is None else n + 1
+        if n is not None:
+            due[task.id] = n
+        writes.append({"tid": task.id, "sent": sent, "nxt": next_reminder_at(
+            due_at=task.due_at, offsets_minutes=offsets, sent=sent, created_at=task.created_at)})
+    if writes:
+        session.connection().execute(_RESCHEDULE, writes)
+    for task, w in zip(tasks, writes, strict=True):
+        if isinstance(task, Task):
+            set_committed_value(task, "reminders_sent", w["sent"])
+            set_committed_value(task, "next_reminder_at", w["nxt"])
+    return due
+
+
+def remind(*, session: Session, cycle: Cycle, tasks: list[Any], people: dict[int, Any],
            now: datetime, mail: Mail, prefix: str,
-           message: Callable[[Task, Pegawai], Made]) -> list[dict]:
+           message: Callable[[Any, Any], Made]) -> list[dict]:
     """The reminder loop the stages share: for each task whose reminder time has come, count
     the reminder that is due at the cycle's offsets, ask `message` for its kind and context
     (None when nothing is left for the person to do) and schedule the task's next look. The
     key names the task, its due date and the reminder's number, so none is sent twice."""
+    due = schedule(session, cycle, tasks, now)
     out = []
     for task in tasks:
-        n = reminder_due(due_at=task.due_at, offsets_minutes=cycle.reminder_offsets,
-                         sent=task.reminders_sent, created_at=task.created_at, now=now)
+        n = due.get(task.id)
         p = people.get(task.pegawai_id)
-        if n is not None:
-            task.reminders_sent = n + 1
-            made = message(task, p) if p is not None and p.active else None
-            if made is not None:
-                kind, extra = made
-                out.append({
-                    "key": f"{prefix}:{task.id}:{int(task.due_at.timestamp())}:{n}", "kind": kind,
-                    "to_email": p.email, "pegawai_id": p.id, "language": mail.language,
-                    "context": {"agency_name": mail.agency, "nama": p.nama, "tahun": cycle.tahun,
-                                "link": mail.links.task(task.id, p.id, now), "n": n + 1,
-                                "overdue": now > task.due_at,
-                                "due": format_datetime(task.due_at, cycle.timezone,
-                                                       mail.language)} | extra})
-        reschedule(task, cycle.reminder_offsets)
-        session.add(task)
+        if n is None or p is None or not p.active:
+            continue
+        made = message(task, p)
+        if made is not None:
+            kind, extra = made
+            out.append(_reminder(task, p, cycle, n, now, mail, prefix, kind, extra))
     return out
 
 
-def _reminders(session: Session, cycle: Cycle, tasks: list[Task], now: datetime,
+def _reminder(task: Any, p: Any, cycle: Cycle, n: int, now: datetime, mail: Mail, prefix: str,
+              kind: str, extra: dict) -> dict:
+    return {"key": f"{prefix}:{task.id}:{int(task.due_at.timestamp())}:{n}", "kind": kind,
+            "to_email": p.email, "pegawai_id": p.id, "language": mail.language,
+            "context": {"agency_name": mail.agency, "nama": p.nama, "tahun": cycle.tahun,
+                        "link": mail.links.task(task.id, p.id, now), "n": n + 1,
+                        "overdue": now > task.due_at,
+                        "due": format_datetime(task.due_at, cycle.timezone, mail.language)}
+            | extra}
+
+
+def _reminders(session: Session, cycle: Cycle, tasks: list[Any], now: datetime,
                mail: Mail) -> list[dict]:
-    people = pegawai_by_id(session=session, ids=[t.pegawai_id for t in tasks])
+    people = people_of(session, [t.pegawai_id for t in tasks])
     own = [t.pegawai_id for t in tasks if t.kind == TaskKind.SUSUN_SKP]
     ppk = [t.pegawai_id for t in tasks if t.kind == TaskKind.SETUJUI_SKP]
     status = dict(session.execute(select(Skp.pegawai_id, Skp.status).where(
@@ -96,41 +152,29 @@ def _reminders(session: Session, cycle: Cycle, tasks: list[Task], now: datetime,
         Skp, Skp.pegawai_id == Pegawai.id).where(
         Skp.cycle_id == cycle.id, Skp.status == SkpStatus.DIAJUKAN,
         Pegawai.atasan_id.in_(ppk or [-1])).group_by(Pegawai.atasan_id)).all())
-    out = []
-    for task in tasks:
-        n = reminder_due(due_at=task.due_at, offsets_minutes=cycle.reminder_offsets,
-                         sent=task.reminders_sent, created_at=task.created_at, now=now)
-        p = people.get(task.pegawai_id)
-        if n is not None:
-            task.reminders_sent = n + 1
-            message = _message(task, p, cycle, n, status, waiting, now, mail) if p else None
-            if message:
-                out.append(message)
-        reschedule(task, cycle.reminder_offsets)
-        session.add(task)
-    return out
 
-
-def _message(task: Task, p: Pegawai, cycle: Cycle, n: int, status: dict, waiting: dict,
-             now: datetime, mail: Mail) -> dict | None:
-    """The reminder for this task, or None when there is nothing left for the person to do."""
-    if not p.active:
-        return None
-    if task.kind == TaskKind.SUSUN_SKP:
-        if status.get(p.id) not in (SkpStatus.DRAF, SkpStatus.DIKEMBALIKAN):
-            return None
-        kind, prefix, extra = "pengingat_skp", "remind-skp", {}
-    else:
+    def message(task: Any, p: Any) -> Made:
+        """Nothing when nothing is left for the person to do."""
+        if task.kind == TaskKind.SUSUN_SKP:
+            if status.get(p.id) not in (SkpStatus.DRAF, SkpStatus.DIKEMBALIKAN):
+                return None
+            return "pengingat_skp", {}
         if not waiting.get(p.id):
             return None
-        kind, prefix, extra = "pengingat_persetujuan", "remind-ppk", {"pending": waiting[p.id]}
-    return {"key": f"{prefix}:{task.id}:{int(task.due_at.timestamp())}:{n}", "kind": kind,
-            "to_email": p.email, "pegawai_id": p.id, "language": mail.language,
-            "context": {"agency_name": mail.agency, "nama": p.nama, "tahun": cycle.tahun,
-                        "link": mail.links.task(task.id, p.id, now), "n": n + 1,
-                        "overdue": now > task.due_at,
-                        "due": format_datetime(task.due_at, cycle.timezone, mail.language)}
-            | extra}
+        return "pengingat_persetujuan", {"pending": waiting[p.id]}
+
+    due = schedule(session, cycle, tasks, now)
+    out = []
+    for task in tasks:
+        n = due.get(task.id)
+        p = people.get(task.pegawai_id)
+        if n is None or p is None or not p.active:
+            continue
+        made = message(task, p)
+        if made is not None:
+            prefix = "remind-skp" if task.kind == TaskKind.SUSUN_SKP else "remind-ppk"
+            out.append(_reminder(task, p, cycle, n, now, mail, prefix, *made))
+    return out
 
 
 def _escalations(session: Session, cycle: Cycle, stage: CycleStage, now: datetime,
@@ -196,13 +240,10 @@ def sweep_period(*, session: Session, cycle: Cycle, stage: CycleStage, now: date
     midyear = periods.is_midyear(stage.periode, cycle.periodisasi)
     reminders = 0
     while True:
-        tasks = list(session.execute(select(Task).where(
-            Task.cycle_id == cycle.id, Task.status == TaskStatus.OPEN,
-            Task.periode == stage.periode, Task.next_reminder_at <= now)
-            .order_by(Task.id).limit(PAGE)).scalars())
+        tasks = due_tasks(session, now, Task.cycle_id == cycle.id, Task.periode == stage.periode)
         if not tasks:
             break
-        people = pegawai_by_id(session=session, ids=[t.pegawai_id for t in tasks])
+        people = people_of(session, [t.pegawai_id for t in tasks])
         own = [t.pegawai_id for t in tasks if t.kind == TaskKind.ISI_REALISASI]
         reported = dict(session.execute(select(Skp.pegawai_id, SkpPeriode.dilaporkan_at).join(
             SkpPeriode, SkpPeriode.skp_id == Skp.id).where(
@@ -211,7 +252,7 @@ def sweep_period(*, session: Session, cycle: Cycle, stage: CycleStage, now: date
         pending = unrated_by_ppk(session, cycle.id, stage.periode,
                                   [t.pegawai_id for t in tasks if t.kind == TaskKind.NILAI_PERIODIK])
 
-        def message(task: Task, p: Pegawai, reported: dict = reported,
+        def message(task: Any, p: Any, reported: dict = reported,
                     pending: dict = pending) -> Made:
             period = {"periode_label": label, "midyear": midyear}
             if task.kind == TaskKind.ISI_REALISASI:

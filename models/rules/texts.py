@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 BULAN = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
@@ -13,8 +14,10 @@ ZONE_ABBR = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "W
              "Asia/Jayapura": "WIT"}
 
 
+@lru_cache(maxsize=8192)
 def format_datetime(at: datetime, tz: str, lang: str = "id") -> str:
-    """'20 Januari 2027 16.00 WIB' / '20 January 2027 16:00 WIB'."""
+    """'20 Januari 2027 16.00 WIB' / '20 January 2027 16:00 WIB'. Cached: a stage's tasks share
+    their due time, and a sweep or a launch formats it once per message."""
     local = at.astimezone(ZoneInfo(tz))
     zone = ZONE_ABBR.get(tz, local.tzname() or tz)
     if lang == "en":
