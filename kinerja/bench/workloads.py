@@ -176,34 +176,70 @@ def overhead(rt: Runtime, n: int, port: int) -> list[Figure]:
     return [Figure("overhead.open_planning", n, through, "s", direct, "same functions, no Prefect")]
 
 
-def sweep(rt: Runtime, n: int, port: int) -> list[Figure]:
-    """The reminder sweep when nothing is due, and when every open task's reminder is due."""
-    from models.repo.reminders import sweep_planning
+#: the other open tasks each employee holds in the sweep workload (with their SKP task: 10)
+OTHER_OPEN = ([(TaskKind.ISI_REALISASI, p) for p in range(1, 7)]
+              + [(TaskKind.USUL_PENILAI, 0), (TaskKind.ISI_360, 0), (TaskKind.KOMPETENSI, 0)])
 
-    cycle_id = new_cycle(rt, 2031)
+
+def _other_open_tasks(rt: Runtime, cycle_id: int) -> None:
+    """Nine more open tasks per employee, of later stages: due months later, their first
+    reminder not come yet (rows as the stages write them, inserted in bulk)."""
+    now = rt.clock.now()
+    with session_scope(rt.engine) as s:
+        ids = active_pegawai_ids(session=s)
+    rows = []
+    for n, (kind, periode) in enumerate(OTHER_OPEN, start=1):
+        due = now + timedelta(days=30 * n)
+        rows += [{"cycle_id": cycle_id, "kind": kind, "pegawai_id": pid, "periode": periode,
+                  "status": TaskStatus.OPEN, "due_at": due, "created_at": now,
+                  "reminders_sent": 0, "next_reminder_at": due - timedelta(days=3)}
+                 for pid in ids]
+    for i in range(0, len(rows), 20000):
+        with session_scope(rt.engine) as s:
+            s.execute(insert(Task), rows[i:i + 20000])
+
+
+def sweep(rt: Runtime, n: int, port: int) -> list[Figure]:
+    """The hourly reminder sweep (the kirim-pengingat flow) over 10 open tasks per employee:
+    when nothing is due, and at the planning deadline's reminder (one per employee due, the
+    PPKs' too)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.common import use_runtime
+    from flows.reminders import send_reminders
+    from models.rules.calendar import StageDates
+
+    start = rt.clock.now()
+    with session_scope(rt.engine) as s:
+        cycle = create_cycle(session=s, tahun=2031, now=start, actor="bench", planning=StageDates(
+            StageCode.PERENCANAAN, start, start + timedelta(days=10), start + timedelta(days=14),
+            start + timedelta(days=20)))
+        cycle.status = "launched"
+        cycle_id = cycle.id
     open_direct(rt, cycle_id)
+    _other_open_tasks(rt, cycle_id)
     with session_scope(rt.engine) as s:
         stage = get_stage(session=s, cycle_id=cycle_id, code=StageCode.PERENCANAAN)
-        stage.opened_at = rt.clock.now()
-        open_tasks = s.execute(select(func.count()).select_from(Task)).scalar_one()
+        stage.opened_at = start
+        due = stage.due_at
+        open_tasks = s.execute(select(func.count()).select_from(Task).where(
+            Task.status == TaskStatus.OPEN)).scalar_one()
 
-    def run() -> tuple[float, int]:
-        start = time.perf_counter()
-        with session_scope(rt.engine) as s:
-            r = sweep_planning(session=s, cycle=get_cycle(session=s, cycle_id=cycle_id),
-                               stage=get_stage(session=s, cycle_id=cycle_id,
-                                               code=StageCode.PERENCANAAN),
-                               now=rt.clock.now(), mail=rt.mail)
-        return time.perf_counter() - start, r.reminders
+    def run(at: datetime) -> tuple[float, int]:
+        began = time.perf_counter()
+        totals = send_reminders(now=at.isoformat())
+        return time.perf_counter() - began, totals["reminders"]
 
-    idle, _ = run()
-    with session_scope(rt.engine) as s:  # a day after the deadline: nobody has submitted
-        due = get_stage(session=s, cycle_id=cycle_id, code=StageCode.PERENCANAAN).due_at
-    rt.clock.at = due + timedelta(days=1, minutes=1)  # type: ignore[attr-defined]
-    busy, sent = run()
-    return [Figure("sweep.nothing_due", open_tasks, idle, "s"),
-            Figure("sweep.all_due", open_tasks, busy, "s"),
-            Figure("sweep.all_due_rate", open_tasks, sent / busy, "reminders/s"),
+    with prefect_test_harness(server_startup_timeout=60), use_runtime(rt):
+        run(start + timedelta(minutes=30))  # the process's first flow run imports and connects
+        idle, quiet = run(start + timedelta(hours=1))
+        # a day before the deadline: the second reminder, for everyone who has not submitted
+        busy, sent = run(due - timedelta(days=1) + timedelta(minutes=1))
+    return [Figure("sweep.nothing_due", open_tasks, idle, "s", None,
+                   f"kirim-pengingat flow, {quiet} reminders"),
+            Figure("sweep.deadline_reminders", open_tasks, busy, "s", None,
+                   f"kirim-pengingat flow, {sent} reminders queued"),
+            Figure("sweep.deadline_reminder_rate", open_tasks, sent / busy, "reminders/s"),
             Figure("sweep.peak_rss", open_tasks, peak_rss_mb(), "MB")]
 
 
