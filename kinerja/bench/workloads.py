@@ -89,12 +89,14 @@ def bulk_insert_rows(rt: Runtime, year: int) -> float:
 
 
 def dispatch(rt: Runtime) -> tuple[float, int]:
-    from notifications.dispatch import dispatch_due
+    """The dispatcher as the kirim-email flow runs it (over several processes when much is due)."""
+    from notifications.dispatch import dispatch_parallel
     from notifications.mailer import SmtpMailer
 
     start = time.perf_counter()
-    report = asyncio.run(dispatch_due(engine=rt.engine, mailer=SmtpMailer(rt.smtp), smtp=rt.smtp,
-                                      now=rt.clock.now(), limit=10**8))
+    report = asyncio.run(dispatch_parallel(engine=rt.engine, url=rt.db.url,
+                                           mailer=SmtpMailer(rt.smtp), smtp=rt.smtp,
+                                           now=rt.clock.now(), limit=10**8))
     return time.perf_counter() - start, report.sent
 
 

@@ -236,3 +236,32 @@ def test_concurrent_dispatchers_send_each_message_once(db: Engine) -> None:
     sent = [m.key for mailer in mailers for m in mailer.sent]
     assert sorted(sent) == sorted(keys)
     assert {m.status for m in outbox(db).values()} == {OutboxStatus.SENT}
+
+
+async def test_a_large_dispatch_spread_over_processes_sends_each_message_once(
+        db: Engine, db_url: str) -> None:
+    """dispatch_parallel: helper processes claim their own batches from the same outbox (on
+    SQLite and PostgreSQL); every message goes out once and is recorded sent."""
+    from notifications.dispatch import dispatch_parallel, processes_for
+
+    keys = queue(db, [f"pegawai{i}" for i in range(60)])
+    handler = ScriptedHandler()
+    with smtp_server(handler) as port:
+        cfg = smtp(port, processes=3, parallel_from=10, batch_size=4, connections=1)
+        assert processes_for(cfg, db_url, 60) == 3
+        report = await dispatch_parallel(engine=db, url=db_url, mailer=SmtpMailer(cfg), smtp=cfg,
+                                         now=T0, limit=1000)
+    assert (report.sent, report.retried, report.parked, report.remaining) == (60, 0, 0, 0)
+    assert sorted(handler.keys()) == sorted(keys)  # once each: no key twice
+    assert {m.status for m in outbox(db).values()} == {OutboxStatus.SENT}
+
+
+def test_a_small_dispatch_or_a_private_database_stays_in_one_process() -> None:
+    from notifications.dispatch import processes_for
+
+    cfg = smtp(processes=4, parallel_from=5000)
+    assert processes_for(cfg, "postgresql://x/kinerja", 4999) == 1
+    assert processes_for(cfg, "postgresql://x/kinerja", 5000) == 4
+    assert processes_for(cfg, "sqlite:///:memory:", 10**6) == 1
+    assert processes_for(cfg, "sqlite://", 10**6) == 1
+    assert processes_for(smtp(processes=0, parallel_from=1), "sqlite:///k.db", 10) >= 1
