@@ -70,6 +70,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def peak_rss_children_mb() -> float:
+    """The largest peak of this process's children that have ended (the dispatch helpers)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def runtime(home: Path, db_url: str, smtp_port: int, now: datetime) -> Runtime:
     migrate(db_url)
     return Runtime(api=ApiSettings(home=home, secret_key="bench", base_url="http://127.0.0.1:8000"),

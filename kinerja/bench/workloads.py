@@ -10,7 +10,7 @@ from email.message import EmailMessage
 import aiosmtplib
 from sqlalchemy import func, insert, select
 
-from kinerja.bench.common import Figure, peak_rss_mb
+from kinerja.bench.common import Figure, peak_rss_children_mb, peak_rss_mb
 from kinerja.runtime import Runtime
 from models.db import session_scope
 from models.repo import planning
@@ -116,6 +116,7 @@ def launch(rt: Runtime, n: int, port: int) -> list[Figure]:
         sent = dispatch_outbox(limit=10**8)["sent"]
         total = time.perf_counter() - start
         rss = peak_rss_mb()  # before the baselines, which hold their rows in memory
+        helpers = peak_rss_children_mb()  # the dispatch's helper processes, ended by now
         obvious = obvious_launch(rt, min(n, 200), port)
     rows = bulk_insert_rows(rt, 2032)
     limit = push_prebuilt(port, n)
@@ -127,6 +128,8 @@ def launch(rt: Runtime, n: int, port: int) -> list[Figure]:
         Figure("launch.per_employee", n, 1000 * total / n, "ms", 1000 * obvious,
                f"one Prefect task per employee + EmailMessage (n={min(n, 200)})"),
         Figure("launch.peak_rss", n, rss, "MB"),
+        Figure("launch.peak_rss_dispatch_helpers", n, helpers, "MB", None,
+               "largest helper process of the dispatch (0: it ran in one process)"),
     ]
 
 
