@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -88,7 +91,14 @@ class AuditContextMiddleware:
 
 def create_app(rt: Runtime, launcher: Launcher | None = None,
                oidc: OidcSettings | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # the thread pool plain `def` handlers run in (per event loop, so set once it runs)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = rt.api.api_threads
+        yield
+
     app = FastAPI(title="Kinerja", version="0.1.0", dependencies=[Depends(csrf_protect)],
+                  lifespan=lifespan,
                   description="Siklus kinerja ASN (SKP, PermenPANRB 6/2022): API untuk Pengelola "
                               "Kinerja dan sistem kepegawaian lain (SIMPEG).")
     app.state.rt = rt

@@ -114,6 +114,10 @@ class ApiSettings(BaseSettings):
     #: KINERJA_API_WORKERS: uvicorn worker processes of `kinerja run` (each with its own
     #: database pool)
     api_workers: int = Field(default=1, ge=1, le=64)
+    #: KINERJA_API_THREADS: requests one API process works on at once (the thread pool the page
+    #: handlers run in; Starlette's default is 40). Python runs one thread at a time, so past a
+    #: few the extra threads only wait, holding database connections
+    api_threads: int = Field(default=40, ge=1, le=200)
     home: Path = Path(".kinerja")
 
     @property
