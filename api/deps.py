@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -41,10 +42,12 @@ async def get_session(rt: RuntimeDep) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException:
-        await run_in_threadpool(_finish, session, False)
+        with anyio.CancelScope(shield=True):  # a client that left still gets its rollback
+            await run_in_threadpool(_finish, session, False)
         raise
     if session.in_transaction() or session.new or session.dirty or session.deleted:
-        await run_in_threadpool(_finish, session, True)
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(_finish, session, True)
     else:
         session.close()
 
