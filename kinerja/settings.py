@@ -52,8 +52,9 @@ class SmtpSettings(BaseSettings):
     #: SMTP connections used at once by the dispatcher
     connections: int = 4
     #: processes a large dispatch is spread over (rendering and the SMTP dialogue take a core
-    #: each: one process sends about 1,600 messages/s); 0: one per CPU, at most 4. Only a dispatch with
-    #: at least `parallel_from` messages due starts the extra processes (about a second each)
+    #: each: one process sends about 1,600 messages/s); 0: one per CPU, at most 4. Only a
+    #: dispatch with at least `parallel_from` messages due starts the extra processes (about a
+    #: second each)
     processes: int = Field(default=0, ge=0, le=64)
     parallel_from: int = Field(default=5000, ge=1)
     #: with 60 s doubling (capped at 6 h) twelve attempts span about 20 hours of outage
