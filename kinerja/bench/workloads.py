@@ -192,16 +192,15 @@ def _other_open_tasks(rt: Runtime, cycle_id: int) -> None:
     now = rt.clock.now()
     with session_scope(rt.engine) as s:
         ids = active_pegawai_ids(session=s)
-    rows = []
-    for n, (kind, periode) in enumerate(OTHER_OPEN, start=1):
-        due = now + timedelta(days=30 * n)
-        rows += [{"cycle_id": cycle_id, "kind": kind, "pegawai_id": pid, "periode": periode,
-                  "status": TaskStatus.OPEN, "due_at": due, "created_at": now,
-                  "reminders_sent": 0, "next_reminder_at": due - timedelta(days=3)}
-                 for pid in ids]
-    for i in range(0, len(rows), 20000):
-        with session_scope(rt.engine) as s:
-            s.execute(insert(Task), rows[i:i + 20000])
+    for n, (kind, periode) in enumerate(OTHER_OPEN, start=1):  # a slice at a time: the
+        due = now + timedelta(days=30 * n)  # workload's peak RSS is the sweep's, not this
+        for i in range(0, len(ids), 20000):
+            with session_scope(rt.engine) as s:
+                s.execute(insert(Task), [
+                    {"cycle_id": cycle_id, "kind": kind, "pegawai_id": pid, "periode": periode,
+                     "status": TaskStatus.OPEN, "due_at": due, "created_at": now,
+                     "reminders_sent": 0, "next_reminder_at": due - timedelta(days=3)}
+                    for pid in ids[i:i + 20000]])
 
 
 def sweep(rt: Runtime, n: int, port: int) -> list[Figure]:
