@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import case, func, insert, literal, select, union_all
 from sqlmodel import Session
 
 from models.repo.audit import close_open_tasks
@@ -667,39 +667,89 @@ def period_range_text(stage: CycleStage, cycle: Cycle, lang: str) -> str:
 # -- a new superior mid-year ----------------------------------------------------------------------
 
 
+def _insert_task_if_new(session: Session) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id for tasks, in the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    return upsert(Task).on_conflict_do_nothing(
+        index_elements=["cycle_id", "kind", "pegawai_id", "periode"]).returning(Task.id)
+
+
+def _ppk_snapshot(session: Session, cycle_id: int, periode: int) -> list[Any]:
+    """Per PPK of the period: subordinates taking part, those not rated yet, and the PPK's
+    task (id, status), read in one statement so that all of it is one moment's state.
+
+    Read in separate statements (PostgreSQL's read committed gives each statement its own
+    snapshot), a period's opening or a late SKP approval committing in between showed a PPK's
+    new task without the subordinates committed with it: the task was cancelled as a PPK's
+    with no one to rate, reopened by the next sweep, and the PPK invited twice (seen once in a
+    2,000-employee year, when period 1 opened as the last SKPs were approved)."""
+    subs = (select(Pegawai.atasan_id.label("ppk"), func.count().label("peserta"),
+                   func.count(case((SkpPeriode.predikat.is_(None), 1))).label("belum"))
+            .select_from(SkpPeriode).join(Skp, Skp.id == SkpPeriode.skp_id)
+            .join(Pegawai, Pegawai.id == Skp.pegawai_id)
+            .where(Skp.cycle_id == cycle_id, SkpPeriode.periode == periode, Pegawai.active,
+                   Pegawai.atasan_id.is_not(None))
+            .group_by(Pegawai.atasan_id).subquery())
+    tasks = (select(Task.id, Task.pegawai_id, Task.status).where(
+        Task.cycle_id == cycle_id, Task.kind == TaskKind.NILAI_PERIODIK,
+        Task.periode == periode).subquery())
+    with_subs = select(subs.c.ppk, subs.c.peserta, subs.c.belum, tasks.c.id, tasks.c.status) \
+        .select_from(subs.outerjoin(tasks, tasks.c.pegawai_id == subs.c.ppk))
+    without = select(tasks.c.pegawai_id, literal(0), literal(0), tasks.c.id, tasks.c.status) \
+        .select_from(tasks.outerjoin(subs, subs.c.ppk == tasks.c.pegawai_id)) \
+        .where(subs.c.ppk.is_(None))
+    return list(session.execute(union_all(with_subs, without)))
+
+
 def sync_ppk_tasks(*, session: Session, cycle: Cycle, stage: CycleStage, now: datetime,
                    mail: Mail) -> tuple[int, int]:
     """Make the period's PPK tasks follow the current org tree: a superior who took over
     someone (HR's change, a re-import) gets a task and an invitation, a finished task reopens
     when a newly arrived subordinate waits, and a PPK left with no one loses theirs.
-    Returns (created or reopened, cancelled)."""
-    pending = unrated_by_ppk(session, cycle.id, stage.periode, None)
-    have_any = set(session.execute(
-        select(Pegawai.atasan_id).select_from(SkpPeriode).join(Skp, Skp.id == SkpPeriode.skp_id)
-        .join(Pegawai, Pegawai.id == Skp.pegawai_id)
-        .where(Skp.cycle_id == cycle.id, SkpPeriode.periode == stage.periode, Pegawai.active,
-               Pegawai.atasan_id.is_not(None)).distinct()).scalars())
-    tasks = {t.pegawai_id: t for t in session.execute(select(Task).where(
-        Task.cycle_id == cycle.id, Task.kind == TaskKind.NILAI_PERIODIK,
-        Task.periode == stage.periode)).scalars()}
+    Returns (created or reopened, cancelled). Decided on one snapshot (_ppk_snapshot); a task
+    whose state moved on since is left for the next sweep."""
+    rows = _ppk_snapshot(session, cycle.id, stage.periode)
+    pending = {r[0]: r[2] for r in rows if r[2]}
     ppks = {p.id: p for p in pegawai_by_id(session=session, ids=pending).values() if p.active}
+    to_open = {r[3]: r[4] for r in rows if r[2] and r[0] in ppks and r[3] is not None
+               and r[4] != TaskStatus.OPEN}
+    to_cancel = {r[3]: r[4] for r in rows if not r[1] and r[3] is not None
+                 and r[4] == TaskStatus.OPEN}
+    current = {t.id: t for t in session.execute(select(Task).where(
+        Task.id.in_(list(to_open) + list(to_cancel)))
+        .execution_options(populate_existing=True)).scalars()} if to_open or to_cancel else {}
+    task_of = {r[0]: r[3] for r in rows}
     fixed: list[Task] = []
+    missing = [pid for pid in ppks if task_of.get(pid) is None]
+    if missing:  # new tasks; one a racing writer made meanwhile is skipped, not an error
+        due = max(stage.approve_due_at, now)
+        made = session.execute(_insert_task_if_new(session), [{
+            "cycle_id": cycle.id, "kind": TaskKind.NILAI_PERIODIK, "pegawai_id": pid,
+            "periode": stage.periode, "status": TaskStatus.OPEN, "due_at": due,
+            "created_at": now, "reminders_sent": 0, "next_reminder_at": next_reminder_at(
+                due_at=due, offsets_minutes=cycle.reminder_offsets, sent=0, created_at=now)}
+            for pid in missing]).scalars().all()
+        fixed += session.execute(select(Task).where(Task.id.in_(list(made)))).scalars()
     for ppk_id in ppks:
-        task = tasks.get(ppk_id)
-        if task is None:
-            task = Task(cycle_id=cycle.id, kind=TaskKind.NILAI_PERIODIK, pegawai_id=ppk_id,
-                        periode=stage.periode, due_at=max(stage.approve_due_at, now),
-                        created_at=now)
-        elif task.status == TaskStatus.OPEN:
+        task_id = task_of.get(ppk_id)
+        if task_id not in to_open:
             continue
+        task = current.get(task_id)
+        if task is None or task.status != to_open[task_id]:
+            continue  # moved on since the snapshot: the next sweep looks again
         task.status, task.done_at, task.reminders_sent = TaskStatus.OPEN, None, 0
         task.next_reminder_at = next_reminder_at(
             due_at=task.due_at, offsets_minutes=cycle.reminder_offsets, sent=0, created_at=now)
         session.add(task)
         fixed.append(task)
     cancelled = 0
-    for ppk_id, task in tasks.items():
-        if task.status == TaskStatus.OPEN and ppk_id not in have_any:
+    for task_id in to_cancel:
+        task = current.get(task_id)
+        if task is not None and task.status == TaskStatus.OPEN:
             task.status, task.next_reminder_at = TaskStatus.CANCELLED, None
             session.add(task)
             cancelled += 1

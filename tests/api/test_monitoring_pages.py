@@ -276,3 +276,47 @@ def test_an_expired_period_link_can_be_renewed_by_email(env: AppEnv) -> None:
     assert fresh.context["task_label"] == "Realisasi kinerja periodik"
     page = env.client.get(path_of(fresh.context["link"]))
     assert page.status_code == 200 and "Triwulan I" in page.text
+
+
+def test_the_sweep_keeps_ppk_tasks_in_step_and_tells_each_ppk_once(env: AppEnv) -> None:
+    """sync_ppk_tasks (the period sweep): a PPK with subordinates to rate keeps an open task, a
+    finished task reopens when someone is left unrated (one invitation, however often the sweep
+    runs), a task with no one left to rate is cancelled, and a PPK without a task gets one."""
+    from models.repo.monitoring import sync_ppk_tasks
+    from models.tables import Cycle, CycleStage
+
+    case = approved_cycle(env.rt)
+    kasi, kabid, staf1 = case.org["kasi"], case.org["kabid"], case.org["staf1"]
+
+    def sync() -> tuple[int, int]:
+        with session_scope(env.rt.engine) as s:
+            stage = s.execute(select(CycleStage).where(
+                CycleStage.cycle_id == case.cycle_id, CycleStage.code == "pemantauan",
+                CycleStage.periode == 1)).scalar_one()
+            return sync_ppk_tasks(session=s, cycle=s.get(Cycle, case.cycle_id), stage=stage,
+                                  now=env.clock.now(), mail=env.rt.mail)
+
+    def ppk_task(pid: int) -> Task | None:
+        with session_scope(env.rt.engine) as s:
+            return s.execute(select(Task).where(Task.kind == "nilai_periodik", Task.periode == 1,
+                                                Task.pegawai_id == pid)).scalar_one_or_none()
+
+    def invitations(email: str) -> int:
+        return _count(env, OutboxMessage, OutboxMessage.to_email == email,
+                      OutboxMessage.kind == "undangan_penilaian_periodik")
+
+    assert sync() == (0, 0)  # as the period opened: nothing to fix
+    assert ppk_task(kasi.id).status == "open" and invitations(kasi.email) == 1
+    with session_scope(env.rt.engine) as s:  # kasi's task ended while staf are still unrated
+        task = s.get(Task, ppk_task(kasi.id).id)
+        task.status = "done"
+        # staf1 holds a PPK task with no one under them; kabid's task is gone
+        s.add(Task(cycle_id=case.cycle_id, kind="nilai_periodik", pegawai_id=staf1.id, periode=1,
+                   due_at=task.due_at, created_at=env.clock.now()))
+        s.delete(s.get(Task, ppk_task(kabid.id).id))
+    assert sync() == (2, 1)  # kasi's reopened, kabid's made again, staf1's cancelled
+    assert ppk_task(kasi.id).status == "open" and ppk_task(kabid.id).status == "open"
+    assert ppk_task(staf1.id).status == "cancelled"
+    assert invitations(kasi.email) == 2 and invitations(kabid.email) == 2
+    assert sync() == (0, 0) and sync() == (0, 0)  # later sweeps change nothing, tell no one
+    assert invitations(kasi.email) == 2 and invitations(kabid.email) == 2
