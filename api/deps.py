@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from kinerja.runtime import Runtime
@@ -43,13 +43,22 @@ async def get_session(rt: RuntimeDep) -> AsyncIterator[Session]:
         yield session
     except BaseException:
         with anyio.CancelScope(shield=True):  # a client that left still gets its rollback
-            await run_in_threadpool(_finish, session, False)
+            await _outside_the_pool(_finish, session, False)
         raise
     if session.in_transaction() or session.new or session.dirty or session.deleted:
         with anyio.CancelScope(shield=True):
-            await run_in_threadpool(_finish, session, True)
+            await _outside_the_pool(_finish, session, True)
     else:
         session.close()
+
+
+async def _outside_the_pool(fn: Callable[..., None], *args: object) -> None:
+    """Run the end of a request's transaction in a thread that does not wait for a slot of the
+    handlers' thread pool (as FastAPI does for a generator dependency's exit): a finished
+    request holds its connection, and on SQLite its write lock, until it commits; if it had
+    to queue behind handlers that wait for that lock or a connection, all of them would
+    stall until the 30 s timeouts (seen with KINERJA_API_THREADS=4 under the submit load)."""
+    await anyio.to_thread.run_sync(fn, *args, limiter=anyio.CapacityLimiter(1))
 
 
 #: scope="function": the transaction commits before the response leaves, so a redirect after a
