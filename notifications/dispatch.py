@@ -214,7 +214,7 @@ def processes_for(smtp: SmtpSettings, url: str, due: int) -> int:
     send to pay for starting the others, and never for a database only this process can see."""
     if due < smtp.parallel_from or ":memory:" in url or url.rstrip("/") == "sqlite:":
         return 1
-    return max(1, smtp.processes or min(DEFAULT_PROCESSES_MAX, os.cpu_count() or 1))
+    return max(1, smtp.processes or min(DEFAULT_PROCESSES_MAX, len(os.sched_getaffinity(0))))
 
 
 async def dispatch_parallel(*, engine: Engine, url: str, mailer: Mailer, smtp: SmtpSettings,
@@ -235,12 +235,19 @@ async def dispatch_parallel(*, engine: Engine, url: str, mailer: Mailer, smtp: S
     with ProcessPoolExecutor(n - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
         helpers = [pool.submit(_dispatch_in_process, url, smtp, now, share) for _ in range(n - 1)]
         own = await dispatch_due(engine=engine, mailer=mailer, smtp=smtp, now=now, limit=share)
-        reports = [own] + [await asyncio.wrap_future(f) for f in helpers]
+        results = await asyncio.gather(*(asyncio.wrap_future(f) for f in helpers),
+                                       return_exceptions=True)
+    reports = [own] + [r for r in results if isinstance(r, DispatchReport)]
     total = DispatchReport(sent=sum(r.sent for r in reports),
                            retried=sum(r.retried for r in reports),
                            parked=sum(r.parked for r in reports),
                            remaining=_count_due(engine, now))
+    failed = [r for r in results if not isinstance(r, DispatchReport)]
     log.info("outbox dispatch over %s processes: %s", n, total)
+    if failed:  # what the others sent is recorded; the failed one's rows come due again when
+        # their lease ends (at least once, as after any crash)
+        raise RuntimeError(f"{len(failed)} of {n - 1} dispatch helper processes failed "
+                           f"after {total.sent} messages were sent: {failed[0]!r}")
     return total
 
 
