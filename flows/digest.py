@@ -7,6 +7,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import (
     create_table_artifact,
 )
+from prefect.cache_policies import NO_CACHE
 
 from flows.common import Progress, chunks, now_of, runtime
 from models.db import session_scope
@@ -14,7 +15,7 @@ from models.repo import digest
 from models.rules.calendar import to_local
 
 
-@task(name="kirim-ringkasan-chunk", retries=2, retry_delay_seconds=5)
+@task(name="kirim-ringkasan-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def digest_chunk(pegawai_ids: list[int], now: str) -> dict[str, int]:
     """One transaction per chunk: a failed chunk leaves nothing behind and is simply retried."""
     rt = runtime()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select
 
 from flows.common import Progress, chunks, now_of, runtime
@@ -13,7 +14,7 @@ from models.repo.cycles import get_cycle
 from models.tables import Skp
 
 
-@task(name="buka-periode-chunk", retries=2, retry_delay_seconds=5)
+@task(name="buka-periode-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def open_chunk(cycle_id: int, periode: int, pegawai_ids: list[int], now: str) -> dict[str, int]:
     rt = runtime()
     at = now_of(rt, now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
 from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 from sqlalchemy import func, select
@@ -16,7 +17,7 @@ from models.repo.cycles import get_cycle
 from models.tables import Pegawai, Skp, Unit
 
 
-@task(name="buka-penilaian-chunk", retries=2, retry_delay_seconds=5)
+@task(name="buka-penilaian-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def open_chunk(cycle_id: int, pegawai_ids: list[int], now: str) -> int:
     rt = runtime()
     at = now_of(rt, now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
 
 from flows.common import Progress, chunks, now_of, runtime
 from models.db import session_scope
@@ -13,7 +14,7 @@ from models.repo.people import active_pegawai_ids
 from models.rules.enums import StageCode
 
 
-@task(name="buka-perencanaan-chunk", retries=2, retry_delay_seconds=5)
+@task(name="buka-perencanaan-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def open_chunk(cycle_id: int, pegawai_ids: list[int], now: str) -> dict[str, int]:
     rt = runtime()
     at = now_of(rt, now)

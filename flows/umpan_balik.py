@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
 
 from flows.common import Progress, chunks, now_of, runtime
 from models.db import session_scope
@@ -11,14 +12,14 @@ from models.repo import umpan_balik as repo
 from models.repo.cycles import get_cycle
 
 
-@task(name="tetapkan-penilai-aturan")
+@task(name="tetapkan-penilai-aturan", cache_policy=NO_CACHE)
 def assign(cycle_id: int) -> int:
     rt = runtime()
     with session_scope(rt.engine) as s:
         return repo.assign_raters(session=s, cycle=get_cycle(session=s, cycle_id=cycle_id))
 
 
-@task(name="buka-umpan-balik-chunk", retries=2, retry_delay_seconds=5)
+@task(name="buka-umpan-balik-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def open_chunk(cycle_id: int, pegawai_ids: list[int], now: str) -> dict[str, int]:
     rt = runtime()
     at = now_of(rt, now)
