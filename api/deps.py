@@ -13,6 +13,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from kinerja.runtime import Runtime
+from models.db import end_session
 
 
 async def get_rt(request: Request) -> Runtime:
@@ -24,16 +25,6 @@ async def get_rt(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_rt)]
 
 
-def _finish(session: Session, ok: bool) -> None:
-    try:
-        if ok:
-            session.commit()
-        else:
-            session.rollback()
-    finally:
-        session.close()
-
-
 async def get_session(rt: RuntimeDep) -> AsyncIterator[Session]:
     """session_scope for a request: commit on success, roll back on error. Opening a session
     does no I/O, so only the end (commit or rollback, then giving the connection back) goes
@@ -43,11 +34,11 @@ async def get_session(rt: RuntimeDep) -> AsyncIterator[Session]:
         yield session
     except BaseException:
         with anyio.CancelScope(shield=True):  # a client that left still gets its rollback
-            await _outside_the_pool(_finish, session, False)
+            await _outside_the_pool(end_session, session, False)
         raise
     if session.in_transaction() or session.new or session.dirty or session.deleted:
         with anyio.CancelScope(shield=True):
-            await _outside_the_pool(_finish, session, True)
+            await _outside_the_pool(end_session, session, True)
     else:
         session.close()
 

@@ -24,11 +24,11 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     of 5 kept, 16 concurrent page loads opened and closed a connection on most requests (on
     PostgreSQL a new backend each time: the page's p99 was 659 ms under wrk)."""
     if url.startswith("sqlite"):
-        if ":///" in url and not url.endswith(":memory:"):
+        if not in_memory(url):
             Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                               **({"pool_size": 2 * pool_size, "max_overflow": 2 * pool_size}
-                                  if ":///" in url and not url.endswith(":memory:") else {}))
+                               **({} if in_memory(url) else
+                                  {"pool_size": 2 * pool_size, "max_overflow": 2 * pool_size}))
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -43,6 +43,27 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def in_memory(url: str) -> bool:
+    """A SQLite database in this process's memory: no file, no other process can open it."""
+    return url.startswith("sqlite") and (":///" not in url or url.endswith(":memory:"))
+
+
+def insert_new(session: Session, model: Any, unique: list[str], returning: Any) -> Any:
+    """INSERT ... ON CONFLICT (unique) DO NOTHING RETURNING `returning`, in the session's
+    dialect: a row a racing writer added meanwhile is skipped, not an error (on another
+    database the unique key still refuses it, as an error)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    else:
+        from sqlalchemy import insert
+
+        return insert(model).returning(returning)
+    return upsert(model).on_conflict_do_nothing(index_elements=unique).returning(returning)
 
 
 def _has_nul(value: Any) -> bool:
@@ -71,13 +92,24 @@ def _refuse_nul(session: Session, _context: Any, _instances: Any) -> None:
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+    except BaseException:
+        end_session(session, False)
+        raise
+    end_session(session, True)
+
+
+def end_session(session: Session, ok: bool) -> None:
+    """Commit (ok) or roll back, then give the connection back."""
+    try:
+        if ok:
             session.commit()
-        except BaseException:
+        else:
             session.rollback()
-            raise
+    finally:
+        session.close()
 
 
 def alembic_config(url: str):  # type: ignore[no-untyped-def]

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from kinerja.settings import SmtpSettings
-from models.db import session_scope
+from models.db import in_memory, session_scope
 from models.rules.enums import OutboxStatus
 from models.rules.outbox import after_failure, next_attempt_at
 from models.tables import OutboxMessage
@@ -212,7 +212,7 @@ DEFAULT_PROCESSES_MAX = 4
 def processes_for(smtp: SmtpSettings, url: str, due: int) -> int:
     """How many processes a dispatch of `due` messages uses: one unless there is enough to
     send to pay for starting the others, and never for a database only this process can see."""
-    if due < smtp.parallel_from or ":memory:" in url or url.rstrip("/") == "sqlite:":
+    if due < smtp.parallel_from or in_memory(url):
         return 1
     return max(1, smtp.processes or min(DEFAULT_PROCESSES_MAX, len(os.sched_getaffinity(0))))
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import case, func, insert, literal, select, union_all
 from sqlmodel import Session
 
+from models.db import insert_new
 from models.repo.audit import close_open_tasks
 from models.repo.locking import bump_version
 from models.repo.outbox import enqueue_messages
@@ -46,6 +47,7 @@ from models.tables import (
     Task,
     UmpanBalik,
 )
+from models.tables.skp import TASK_KEY
 
 # -- opening and closing a period ---------------------------------------------------------------
 
@@ -667,20 +669,9 @@ def period_range_text(stage: CycleStage, cycle: Cycle, lang: str) -> str:
 # -- a new superior mid-year ----------------------------------------------------------------------
 
 
-def _insert_task_if_new(session: Session) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id for tasks, in the session's dialect."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    return upsert(Task).on_conflict_do_nothing(
-        index_elements=["cycle_id", "kind", "pegawai_id", "periode"]).returning(Task.id)
-
-
 def _ppk_snapshot(session: Session, cycle_id: int, periode: int) -> list[Any]:
-    """Per PPK of the period: subordinates taking part, those not rated yet, and the PPK's
-    task (id, status), read in one statement so that all of it is one moment's state.
+    """Per PPK of the period (ppk, peserta, belum, task_id, status): subordinates taking part,
+    those not rated yet, and the PPK's task, read in one statement so that all of it is one moment's state.
 
     Read in separate statements (PostgreSQL's read committed gives each statement its own
     snapshot), a period's opening or a late SKP approval committing in between showed a PPK's
@@ -697,7 +688,8 @@ def _ppk_snapshot(session: Session, cycle_id: int, periode: int) -> list[Any]:
     tasks = (select(Task.id, Task.pegawai_id, Task.status).where(
         Task.cycle_id == cycle_id, Task.kind == TaskKind.NILAI_PERIODIK,
         Task.periode == periode).subquery())
-    with_subs = select(subs.c.ppk, subs.c.peserta, subs.c.belum, tasks.c.id, tasks.c.status) \
+    with_subs = select(subs.c.ppk, subs.c.peserta, subs.c.belum, tasks.c.id.label("task_id"),
+                       tasks.c.status) \
         .select_from(subs.outerjoin(tasks, tasks.c.pegawai_id == subs.c.ppk))
     without = select(tasks.c.pegawai_id, literal(0), literal(0), tasks.c.id, tasks.c.status) \
         .select_from(tasks.outerjoin(subs, subs.c.ppk == tasks.c.pegawai_id)) \
@@ -713,33 +705,28 @@ def sync_ppk_tasks(*, session: Session, cycle: Cycle, stage: CycleStage, now: da
     Returns (created or reopened, cancelled). Decided on one snapshot (_ppk_snapshot); a task
     whose state moved on since is left for the next sweep."""
     rows = _ppk_snapshot(session, cycle.id, stage.periode)
-    pending = {r[0]: r[2] for r in rows if r[2]}
+    pending = {r.ppk: r.belum for r in rows if r.belum}
     ppks = {p.id: p for p in pegawai_by_id(session=session, ids=pending).values() if p.active}
-    to_open = {r[3]: r[4] for r in rows if r[2] and r[0] in ppks and r[3] is not None
-               and r[4] != TaskStatus.OPEN}
-    to_cancel = {r[3]: r[4] for r in rows if not r[1] and r[3] is not None
-                 and r[4] == TaskStatus.OPEN}
+    to_open = {r.task_id: r.status for r in rows if r.belum and r.ppk in ppks
+               and r.task_id is not None and r.status != TaskStatus.OPEN}
+    to_cancel = [r.task_id for r in rows if not r.peserta and r.status == TaskStatus.OPEN]
     current = {t.id: t for t in session.execute(select(Task).where(
         Task.id.in_(list(to_open) + list(to_cancel)))
         .execution_options(populate_existing=True)).scalars()} if to_open or to_cancel else {}
-    task_of = {r[0]: r[3] for r in rows}
     fixed: list[Task] = []
-    missing = [pid for pid in ppks if task_of.get(pid) is None]
+    missing = [r.ppk for r in rows if r.ppk in ppks and r.task_id is None]
     if missing:  # new tasks; one a racing writer made meanwhile is skipped, not an error
         due = max(stage.approve_due_at, now)
-        made = session.execute(_insert_task_if_new(session), [{
+        made = session.execute(insert_new(session, Task, TASK_KEY, Task.id), [{
             "cycle_id": cycle.id, "kind": TaskKind.NILAI_PERIODIK, "pegawai_id": pid,
             "periode": stage.periode, "status": TaskStatus.OPEN, "due_at": due,
             "created_at": now, "reminders_sent": 0, "next_reminder_at": next_reminder_at(
                 due_at=due, offsets_minutes=cycle.reminder_offsets, sent=0, created_at=now)}
             for pid in missing]).scalars().all()
         fixed += session.execute(select(Task).where(Task.id.in_(list(made)))).scalars()
-    for ppk_id in ppks:
-        task_id = task_of.get(ppk_id)
-        if task_id not in to_open:
-            continue
+    for task_id, seen in to_open.items():
         task = current.get(task_id)
-        if task is None or task.status != to_open[task_id]:
+        if task is None or task.status != seen:
             continue  # moved on since the snapshot: the next sweep looks again
         task.status, task.done_at, task.reminders_sent = TaskStatus.OPEN, None, 0
         task.next_reminder_at = next_reminder_at(

@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, insert, select
+from sqlalchemy import select
 from sqlmodel import Session
 
+from models.db import insert_new
 from models.rules.digest import HELD_UNTIL
 from models.rules.enums import OutboxStatus
 from models.tables import OutboxMessage
@@ -38,7 +39,7 @@ def enqueue_messages(*, session: Session, messages: Iterable[dict[str, Any]],
         held = hold_for_digest(session=session, messages=fresh, now=now)
         # one multi-row statement; a key a racing writer added meanwhile (two subordinates
         # opening their pages at once, the sweep and a page) is skipped, not an error
-        added = session.execute(_insert_new(session), [{
+        added = session.execute(insert_new(session, OutboxMessage, ["key"], OutboxMessage.key), [{
             "key": m["key"], "kind": m["kind"], "to_email": m["to_email"],
             "pegawai_id": m.get("pegawai_id"), "language": m.get("language", "id"),
             "context": m["context"], "status": OutboxStatus.QUEUED, "attempts": 0,
@@ -47,16 +48,3 @@ def enqueue_messages(*, session: Session, messages: Iterable[dict[str, Any]],
             for m in fresh]).scalars().all()
         return len(added)
     return 0
-
-
-def _insert_new(session: Session) -> Insert:
-    """INSERT ... ON CONFLICT (key) DO NOTHING RETURNING key, in the session's dialect."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    else:  # another database: the unique key still refuses a duplicate (an error)
-        return insert(OutboxMessage).returning(OutboxMessage.key)
-    return upsert(OutboxMessage).on_conflict_do_nothing(
-        index_elements=["key"]).returning(OutboxMessage.key)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -16,11 +17,26 @@ def active_pegawai_ids(*, session: Session) -> list[int]:
 
 
 def pegawai_by_id(*, session: Session, ids: Iterable[int]) -> dict[int, Pegawai]:
+    return _by_id(session, ids, lambda part: session.execute(
+        select(Pegawai).where(Pegawai.id.in_(part))).scalars())
+
+
+#: what a message needs of its recipient, read as plain rows (a sweep reads thousands)
+RECIPIENT_COLUMNS = (Pegawai.id, Pegawai.nama, Pegawai.email, Pegawai.active, Pegawai.atasan_id)
+
+
+def recipients_by_id(*, session: Session, ids: Iterable[int]) -> dict[int, Any]:
+    """pegawai_by_id as rows of RECIPIENT_COLUMNS (id, nama, email, active, atasan_id)."""
+    return _by_id(session, ids, lambda part: session.execute(
+        select(*RECIPIENT_COLUMNS).where(Pegawai.id.in_(part))))
+
+
+def _by_id(session: Session, ids: Iterable[int],
+           read: Callable[[list[int]], Iterable[Any]]) -> dict[int, Any]:
     wanted = list(set(ids))
-    out: dict[int, Pegawai] = {}
-    for i in range(0, len(wanted), 900):
-        out.update((p.id, p) for p in session.execute(
-            select(Pegawai).where(Pegawai.id.in_(wanted[i:i + 900]))).scalars())
+    out: dict[int, Any] = {}
+    for i in range(0, len(wanted), 900):  # SQLite binds at most 999 values a statement
+        out.update((p.id, p) for p in read(wanted[i:i + 900]))
     return out
 
 

@@ -6,7 +6,7 @@ what is due, not what is open.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from models.repo.outbox import enqueue_messages
-from models.repo.people import pegawai_by_id
+from models.repo.people import pegawai_by_id, recipients_by_id
 from models.repo.skp import Mail, ensure_review_tasks
 from models.rules.enums import SkpStatus, TaskKind, TaskStatus
 from models.rules.reminders import escalation_due, next_reminder_at, reminder_due, review_due
@@ -58,9 +58,6 @@ Made = tuple[str, dict] | None  # (message kind, extra context), or None: nothin
 #: reminder count and next look back in one executemany, without the unit of work)
 TASK_COLUMNS = (Task.id, Task.cycle_id, Task.pegawai_id, Task.kind, Task.periode, Task.due_at,
                 Task.created_at, Task.reminders_sent)
-#: what a reminder needs of its recipient
-PERSON_COLUMNS = (Pegawai.id, Pegawai.nama, Pegawai.email, Pegawai.active, Pegawai.atasan_id)
-
 _t = Task.__table__
 _RESCHEDULE = (update(_t).where(_t.c.id == bindparam("tid"))
                .values(reminders_sent=bindparam("sent"), next_reminder_at=bindparam("nxt")))
@@ -71,16 +68,6 @@ def due_tasks(session: Session, now: datetime, *where: Any) -> list[Any]:
     return list(session.execute(select(*TASK_COLUMNS).where(
         Task.status == TaskStatus.OPEN, Task.next_reminder_at <= now, *where)
         .order_by(Task.id).limit(PAGE)))
-
-
-def people_of(session: Session, ids: Iterable[int]) -> dict[int, Any]:
-    """Recipients by id, as rows of PERSON_COLUMNS (id, nama, email, active, atasan_id)."""
-    wanted = sorted(set(ids))
-    out: dict[int, Any] = {}
-    for i in range(0, len(wanted), 900):
-        out.update((p.id, p) for p in session.execute(
-            select(*PERSON_COLUMNS).where(Pegawai.id.in_(wanted[i:i + 900]))))
-    return out
 
 
 def schedule(session: Session, cycle: Cycle, tasks: list[Any], now: datetime) -> dict[int, int]:
@@ -110,12 +97,13 @@ def schedule(session: Session, cycle: Cycle, tasks: list[Any], now: datetime) ->
 
 
 def remind(*, session: Session, cycle: Cycle, tasks: list[Any], people: dict[int, Any],
-           now: datetime, mail: Mail, prefix: str,
+           now: datetime, mail: Mail, prefix: str | Callable[[Any], str],
            message: Callable[[Any, Any], Made]) -> list[dict]:
     """The reminder loop the stages share: for each task whose reminder time has come, count
     the reminder that is due at the cycle's offsets, ask `message` for its kind and context
     (None when nothing is left for the person to do) and schedule the task's next look. The
-    key names the task, its due date and the reminder's number, so none is sent twice."""
+    key names the task, its due date and the reminder's number, so none is sent twice; its
+    prefix is `prefix`, or `prefix(task)` where one sweep reminds of several kinds."""
     due = schedule(session, cycle, tasks, now)
     out = []
     for task in tasks:
@@ -126,7 +114,8 @@ def remind(*, session: Session, cycle: Cycle, tasks: list[Any], people: dict[int
         made = message(task, p)
         if made is not None:
             kind, extra = made
-            out.append(_reminder(task, p, cycle, n, now, mail, prefix, kind, extra))
+            start = prefix(task) if callable(prefix) else prefix
+            out.append(_reminder(task, p, cycle, n, now, mail, start, kind, extra))
     return out
 
 
@@ -143,7 +132,7 @@ def _reminder(task: Any, p: Any, cycle: Cycle, n: int, now: datetime, mail: Mail
 
 def _reminders(session: Session, cycle: Cycle, tasks: list[Any], now: datetime,
                mail: Mail) -> list[dict]:
-    people = people_of(session, [t.pegawai_id for t in tasks])
+    people = recipients_by_id(session=session, ids=[t.pegawai_id for t in tasks])
     own = [t.pegawai_id for t in tasks if t.kind == TaskKind.SUSUN_SKP]
     ppk = [t.pegawai_id for t in tasks if t.kind == TaskKind.SETUJUI_SKP]
     status = dict(session.execute(select(Skp.pegawai_id, Skp.status).where(
@@ -163,18 +152,9 @@ def _reminders(session: Session, cycle: Cycle, tasks: list[Any], now: datetime,
             return None
         return "pengingat_persetujuan", {"pending": waiting[p.id]}
 
-    due = schedule(session, cycle, tasks, now)
-    out = []
-    for task in tasks:
-        n = due.get(task.id)
-        p = people.get(task.pegawai_id)
-        if n is None or p is None or not p.active:
-            continue
-        made = message(task, p)
-        if made is not None:
-            prefix = "remind-skp" if task.kind == TaskKind.SUSUN_SKP else "remind-ppk"
-            out.append(_reminder(task, p, cycle, n, now, mail, prefix, *made))
-    return out
+    return remind(session=session, cycle=cycle, tasks=tasks, people=people, now=now, mail=mail,
+                  prefix=lambda t: "remind-skp" if t.kind == TaskKind.SUSUN_SKP else "remind-ppk",
+                  message=message)
 
 
 def _escalations(session: Session, cycle: Cycle, stage: CycleStage, now: datetime,
@@ -243,7 +223,7 @@ def sweep_period(*, session: Session, cycle: Cycle, stage: CycleStage, now: date
         tasks = due_tasks(session, now, Task.cycle_id == cycle.id, Task.periode == stage.periode)
         if not tasks:
             break
-        people = people_of(session, [t.pegawai_id for t in tasks])
+        people = recipients_by_id(session=session, ids=[t.pegawai_id for t in tasks])
         own = [t.pegawai_id for t in tasks if t.kind == TaskKind.ISI_REALISASI]
         reported = dict(session.execute(select(Skp.pegawai_id, SkpPeriode.dilaporkan_at).join(
             SkpPeriode, SkpPeriode.skp_id == Skp.id).where(

@@ -92,11 +92,14 @@ class SkpVersi(SQLModel, table=True):
     data: dict = Field(sa_column=Column(JSON, nullable=False))
 
 
+#: a person has at most one task of a kind per cycle and period
+TASK_KEY = ["cycle_id", "kind", "pegawai_id", "periode"]
+
+
 class Task(SQLModel, table=True):
     """Something one person must do by a date; task links point at one of these."""
 
-    __table_args__ = (UniqueConstraint("cycle_id", "kind", "pegawai_id", "periode",
-                                       name="uq_task_cycle_kind_pegawai_periode"),)
+    __table_args__ = (UniqueConstraint(*TASK_KEY, name="uq_task_cycle_kind_pegawai_periode"),)
     id: int | None = Field(default=None, primary_key=True)
     cycle_id: int = Field(foreign_key="cycle.id", index=True)
     kind: TaskKind = Field(sa_type=AutoString(length=40))  # text: kinds grow with stages
