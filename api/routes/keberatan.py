@@ -13,14 +13,15 @@ from sqlmodel import Session
 from api.deps import RuntimeDep, SessionDep, lang_of
 from api.pages import render
 from api.routes.common import GUARD
-from api.routes.tasks import NOT_YOURS, LinkPageError, TaskLink, TaskLinkDep
+from api.routes.tasks import NOT_YOURS, LinkPageError, LinkRoute, TaskLink, TaskLinkDep
 from models.repo import keberatan as repo
 from models.rules import periods
 from models.rules.calendar import to_local
 from models.rules.enums import Rating, TaskKind
 from models.rules.errors import LinkRejected, RuleError
 
-router = APIRouter(prefix="/t", include_in_schema=False, dependencies=GUARD)
+router = APIRouter(prefix="/t", include_in_schema=False, dependencies=GUARD,
+                   route_class=LinkRoute)
 
 Text = Annotated[str, Form()]
 NOTICES = {

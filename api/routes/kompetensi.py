@@ -11,14 +11,15 @@ from sqlmodel import Session
 from api.deps import FormDep, RuntimeDep, SessionDep, lang_of
 from api.pages import render
 from api.routes.common import GUARD
-from api.routes.tasks import NOT_YOURS, LinkPageError, TaskLink, TaskLinkDep
+from api.routes.tasks import NOT_YOURS, LinkPageError, LinkRoute, TaskLink, TaskLinkDep
 from models.repo import kompetensi as repo
 from models.rules import kompetensi as rules
 from models.rules.enums import TaskKind
 from models.rules.errors import LinkRejected, RuleError
 from models.tables import CycleStage, Pegawai
 
-router = APIRouter(prefix="/t", include_in_schema=False, dependencies=GUARD)
+router = APIRouter(prefix="/t", include_in_schema=False, dependencies=GUARD,
+                   route_class=LinkRoute)
 
 NOTICES = {
     "simpan": ("Penilaian diri disimpan.", "Your self-assessment was saved."),

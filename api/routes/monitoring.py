@@ -13,7 +13,7 @@ from sqlmodel import Session
 from api.deps import FormDep, RuntimeDep, SessionDep, lang_of
 from api.pages import render
 from api.routes.common import GUARD, BodyLimitRoute
-from api.routes.tasks import NOT_YOURS, LinkPageError, TaskLink, TaskLinkDep
+from api.routes.tasks import NOT_YOURS, LinkPageError, LinkRoute, TaskLink, TaskLinkDep
 from models.repo import monitoring as repo
 from models.repo import skp as skp_repo
 from models.rules import evidence
@@ -23,8 +23,13 @@ from models.rules.errors import InvalidInput, LinkRejected, RuleError
 from models.rules.scoring import MATRIX
 from models.tables import Bukti, Pegawai, Skp
 
+
+class LinkUploadRoute(LinkRoute, BodyLimitRoute):
+    """A task-link route (one thread hop) that refuses an oversized upload before reading it."""
+
+
 router = APIRouter(prefix="/t", include_in_schema=False, dependencies=GUARD,
-                   route_class=BodyLimitRoute)
+                   route_class=LinkUploadRoute)
 
 Text = Annotated[str, Form()]
 NOTICES = {

@@ -13,14 +13,15 @@ from sqlmodel import Session
 from api.deps import RuntimeDep, SessionDep, lang_of
 from api.pages import render
 from api.routes.common import GUARD
-from api.routes.tasks import NOT_YOURS, LinkPageError, TaskLink, TaskLinkDep
+from api.routes.tasks import NOT_YOURS, LinkPageError, LinkRoute, TaskLink, TaskLinkDep
 from models.repo import penilaian as repo
 from models.rules.enums import Rating, TaskKind
 from models.rules.errors import LinkRejected, RuleError
 from models.rules.scoring import MATRIX
 from models.tables import Pegawai, Skp
 
-router = APIRouter(prefix="/t", include_in_schema=False, dependencies=GUARD)
+router = APIRouter(prefix="/t", include_in_schema=False, dependencies=GUARD,
+                   route_class=LinkRoute)
 Text = Annotated[str, Form()]
 
 

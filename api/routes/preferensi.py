@@ -15,7 +15,7 @@ from api.access import UnitWriter
 from api.deps import RuntimeDep, SessionDep, lang_of
 from api.pages import render
 from api.routes.common import ERRORS, GUARD
-from api.routes.tasks import TaskLink, TaskLinkDep
+from api.routes.tasks import LinkRoute, TaskLink, TaskLinkDep
 from models.repo.cycles import NotFound
 from models.repo.digest import set_preference
 from models.repo.waiting import count_items, waiting_items
@@ -24,7 +24,7 @@ from models.rules.enums import Ringkasan
 from models.rules.errors import RuleError
 from models.tables import Pegawai
 
-router = APIRouter(dependencies=GUARD)
+router = APIRouter(dependencies=GUARD, route_class=LinkRoute)
 
 SAVED = ("Pilihan pemberitahuan Anda disimpan.", "Your notification choice has been saved.")
 

@@ -12,14 +12,15 @@ from sqlmodel import Session
 from api.deps import FormDep, RuntimeDep, SessionDep, lang_of
 from api.pages import render
 from api.routes.common import GUARD
-from api.routes.tasks import NOT_YOURS, LinkPageError, TaskLink, TaskLinkDep
+from api.routes.tasks import NOT_YOURS, LinkPageError, LinkRoute, TaskLink, TaskLinkDep
 from models.repo import umpan_balik as repo
 from models.rules import feedback as rules
 from models.rules.enums import NilaiBerakhlak, TaskKind
 from models.rules.errors import LinkRejected, RuleError
 from models.tables import Pegawai, Penilai360
 
-router = APIRouter(prefix="/t", include_in_schema=False, dependencies=GUARD)
+router = APIRouter(prefix="/t", include_in_schema=False, dependencies=GUARD,
+                   route_class=LinkRoute)
 VALUES = [v.value for v in NilaiBerakhlak]
 NOTICES = {"usul": ("Usulan penilai disimpan.", "Proposal saved."),
            "tarik": ("Usulan ditarik.", "Proposal withdrawn."),
