@@ -116,7 +116,9 @@ def create_app(rt: Runtime, launcher: Launcher | None = None,
                        max_age=12 * 3600)
     app.add_middleware(AuditContextMiddleware)
     app.add_middleware(SecurityHeaders, https=rt.api.public_url.startswith("https"))
-    for module in (health, hr_api, hr_pages, tasks, monitoring, umpan_balik, kompetensi,
+    # the task-link pages first: they are most of the traffic, and a request is matched
+    # against the routes in this order (the HR routes' paths never start with /t/)
+    for module in (tasks, health, hr_api, hr_pages, monitoring, umpan_balik, kompetensi,
                    hr_kompetensi, skm, hr_skm, penilaian, hr_penilaian, hr_exports, keberatan,
                    hr_tindak_lanjut, hr_dashboard, hr_ops, hr_audit, hr_users, preferensi):
         app.include_router(module.router)

@@ -1,5 +1,6 @@
-"""Task pages under load: wrk against uvicorn, GET the SKP page and POST an RHK, with a bare
-endpoint reading one row as the baseline."""
+"""Task pages under load: wrk against uvicorn, GET the SKP page and POST the SKP submit, with a
+bare endpoint reading one row as the baseline, and the page's reads alone in that same bare
+endpoint (what the page costs before it renders anything)."""
 
 from __future__ import annotations
 
@@ -164,6 +165,7 @@ def pages(rt: Runtime, n: int, port: int, label: str = "sqlite", seconds: int = 
     bare, bare_port = _serve("kinerja.bench.bare:app", env)
     try:
         base = wrk(f"http://127.0.0.1:{bare_port}/row/{ready[-1][1]}", seconds, 16)
+        reads = wrk(f"http://127.0.0.1:{bare_port}/reads/{reader}", seconds, 16)
     finally:
         bare.terminate()
         bare.wait(10)
@@ -175,6 +177,12 @@ def pages(rt: Runtime, n: int, port: int, label: str = "sqlite", seconds: int = 
                               "bare endpoint p50"))
         figures.append(Figure(f"pages.{label}.{name}.p99", n, r["p99_ms"], "ms", base["p99_ms"],
                               "bare endpoint p99"))
+    figures.append(Figure(f"pages.{label}.get_skp.reads_only.throughput", n, reads["rps"], "req/s",
+                          base["rps"], "the page's reads alone (link check and SKP view) in the "
+                          "bare endpoint, against the bare endpoint reading one row"
+                          + (f"; {reads['errors']:.0f} answers not 2xx" if reads["errors"] else "")))
+    figures.append(Figure(f"pages.{label}.get_skp.throughput_vs_reads_only", n, get["rps"],
+                          "req/s", reads["rps"], "the page against its reads alone"))
     figures.append(Figure(f"pages.{label}.get_skp.p99_light_load", n, light["p99_ms"], "ms", None,
                           f"2 connections ({light['rps']:.0f} req/s)"))
     figures.append(Figure(f"pages.{label}.get_skp.p99_half_load", n, half["p99_ms"], "ms", None,
