@@ -8,7 +8,7 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import select
 
 from flows.common import Progress, chunks, now_of, runtime
-from models.db import session_scope
+from models.db import refresh_statistics, session_scope
 from models.repo import monitoring
 from models.repo.cycles import get_cycle
 from models.tables import Skp
@@ -42,6 +42,7 @@ def open_period(cycle_id: int, periode: int, now: str | None = None) -> dict[str
         for k, v in open_chunk(cycle_id, periode, list(part), at.isoformat()).items():
             totals[k] += v
         progress.advance(len(part))
+    refresh_statistics(rt.engine)
     with session_scope(rt.engine) as s:
         stage = monitoring.get_period_stage(session=s, cycle_id=cycle_id, periode=periode)
         if stage.opened_at is None:

@@ -11,7 +11,7 @@ from prefect.input import RunInput
 from sqlalchemy import func, select
 
 from flows.common import Progress, chunks, now_of, runtime
-from models.db import session_scope
+from models.db import refresh_statistics, session_scope
 from models.repo import penilaian as repo
 from models.repo.cycles import get_cycle
 from models.tables import Pegawai, Skp, Unit
@@ -40,6 +40,7 @@ def open_annual(cycle_id: int, now: str | None = None) -> dict[str, int]:
     for part in chunks(ids, rt.prefect.chunk_size):
         emails += open_chunk(cycle_id, list(part), at.isoformat())
         progress.advance(len(part))
+    refresh_statistics(rt.engine)
     with session_scope(rt.engine) as s:
         stage = repo.get_stage(session=s, cycle_id=cycle_id)
         if stage.opened_at is None:

@@ -7,7 +7,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import Progress, chunks, now_of, runtime
-from models.db import session_scope
+from models.db import refresh_statistics, session_scope
 from models.repo import planning
 from models.repo.cycles import get_cycle, get_stage
 from models.repo.people import active_pegawai_ids
@@ -40,6 +40,7 @@ def open_planning(cycle_id: int, now: str | None = None) -> dict[str, int]:
         for k, v in open_chunk(cycle_id, list(part), at.isoformat()).items():
             totals[k] += v
         progress.advance(len(part))
+    refresh_statistics(rt.engine)
     with session_scope(rt.engine) as s:
         stage = get_stage(session=s, cycle_id=cycle_id, code=StageCode.PERENCANAAN)
         if stage.opened_at is None:

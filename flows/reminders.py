@@ -6,7 +6,7 @@ from prefect import flow, get_run_logger
 from sqlalchemy import select
 
 from flows.common import chunks, now_of, runtime
-from models.db import session_scope
+from models.db import refresh_statistics, session_scope
 from models.repo import keberatan, penilaian, planning, umpan_balik
 from models.repo.cycles import get_cycle, get_stage
 from models.repo.monitoring import open_stages
@@ -24,6 +24,7 @@ def send_reminders(now: str | None = None) -> dict[str, int]:
     rt = runtime()
     at = now_of(rt, now)
     totals = {"reminders": 0, "escalations": 0, "late_joiners": 0}
+    refresh_statistics(rt.engine)  # hourly: what imports and actions changed since
     _catch_up_stages(rt, at)
     with session_scope(rt.engine) as s:
         cycle_ids = list(s.execute(select(Cycle.id).join(

@@ -7,7 +7,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import Progress, chunks, now_of, runtime
-from models.db import session_scope
+from models.db import refresh_statistics, session_scope
 from models.repo import umpan_balik as repo
 from models.repo.cycles import get_cycle
 
@@ -46,6 +46,7 @@ def open_feedback(cycle_id: int, now: str | None = None) -> dict[str, int]:
         totals["tasks"] += r["tasks"]
         totals["emails"] += r["emails"]
         progress.advance(len(part))
+    refresh_statistics(rt.engine)
     with session_scope(rt.engine) as s:
         stage = repo.get_stage(session=s, cycle_id=cycle_id)
         if stage.opened_at is None:

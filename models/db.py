@@ -45,6 +45,22 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
+def refresh_statistics(engine: Engine) -> None:
+    """Give SQLite's query planner statistics of the tables as they are now (ANALYZE).
+
+    Without them it guesses: for the SKPs a PPK has to approve it scanned every SKP of the
+    cycle (by the cycle's index) instead of finding the PPK's few subordinates first, a cost
+    that grew with the agency (1.1 ms a query at 5,000 employees against 0.08 ms with
+    statistics), paid on every submit. Run after a stage opened (the tables grew by one row
+    or more per employee) and by the hourly reminder sweep; `analysis_limit` keeps it to a
+    few milliseconds at any size. PostgreSQL's autovacuum keeps its own statistics."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.begin() as conn:
+        conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+        conn.exec_driver_sql("ANALYZE")
+
+
 def in_memory(url: str) -> bool:
     """A SQLite database in this process's memory: no file, no other process can open it."""
     return url.startswith("sqlite") and (":///" not in url or url.endswith(":memory:"))

@@ -1,0 +1,75 @@
+"""SQLite plans from the statistics ANALYZE writes (models.db.refresh_statistics): without them
+a PPK's submitted SKPs were found by scanning every SKP of the cycle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.engine import Engine
+
+from kinerja.bench.workloads import new_cycle, open_direct
+from kinerja.seed import seed_demo_agency
+from models.db import refresh_statistics, session_scope
+from models.repo import planning
+from models.repo.cycles import get_cycle, get_stage
+from models.repo.people import active_pegawai_ids
+from models.rules.enums import SkpStatus, StageCode
+from models.tables import Pegawai, Skp
+from tests.factories import runtime_for
+
+
+def _plan(engine: Engine, ppk_id: int, cycle_id: int) -> str:
+    # the shape of models.repo.waiting._skp_to_approve: a PPK's subordinates' submitted SKPs
+    query = select(Skp.id, Pegawai.nama).join(Pegawai, Pegawai.id == Skp.pegawai_id).where(
+        Skp.cycle_id.in_([cycle_id]), Skp.status == SkpStatus.DIAJUKAN, Pegawai.active,
+        Pegawai.atasan_id.in_([ppk_id]))
+    sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        return " / ".join(r[3] for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+
+
+def forget_statistics(engine: Engine) -> None:
+    with engine.begin() as conn:
+        if conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first():
+            conn.execute(text("DELETE FROM sqlite_stat1"))
+
+
+def test_a_ppks_waiting_skps_are_found_from_the_ppk_once_statistics_exist(
+        db: Engine, tmp_path: Path) -> None:
+    if db.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's autovacuum keeps its statistics; refresh_statistics is a no-op")
+    rt = runtime_for(db, tmp_path)
+    with session_scope(db) as s:
+        seed_demo_agency(session=s, now=rt.clock.now(), n=400)
+    cycle_id = new_cycle(rt, 2031)
+    forget_statistics(db)
+    with session_scope(db) as s:  # planning opened without the statistics step
+        planning.open_planning_chunk(
+            session=s, cycle=get_cycle(session=s, cycle_id=cycle_id),
+            stage=get_stage(session=s, cycle_id=cycle_id, code=StageCode.PERENCANAAN),
+            pegawai_ids=active_pegawai_ids(session=s), now=rt.clock.now(), links=rt.links,
+            agency=rt.api.agency_name)
+        s.execute(update(Skp).values(status=SkpStatus.DIAJUKAN))
+        ppk = s.execute(select(Pegawai.atasan_id).where(Pegawai.atasan_id.is_not(None))
+                        .limit(1)).scalar_one()
+    assert "ix_skp_cycle_id" in _plan(db, ppk, cycle_id)  # every SKP of the cycle
+
+    refresh_statistics(db)
+    plan = _plan(db, ppk, cycle_id)
+    assert plan.startswith("SEARCH pegawai USING INDEX ix_pegawai_atasan_id"), plan
+
+
+def test_opening_planning_directly_leaves_statistics(db: Engine, tmp_path: Path) -> None:
+    if db.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    rt = runtime_for(db, tmp_path)
+    with session_scope(db) as s:
+        seed_demo_agency(session=s, now=rt.clock.now(), n=50)
+    cycle_id = new_cycle(rt, 2031)
+    forget_statistics(db)
+    open_direct(rt, cycle_id)
+    with db.connect() as conn:
+        tables = set(conn.execute(text("SELECT tbl FROM sqlite_stat1")).scalars())
+    assert {"skp", "task", "pegawai"} <= tables
