@@ -149,11 +149,13 @@ def _open_stage(link: TaskLink, view: skp_repo.SkpView) -> None:
     rules.ensure_stage_open(link.stage.closed_at is not None, view.in_revision)
 
 
-def _own_view(link: TaskLink, session: Session) -> skp_repo.SkpView:
+def _own_view(link: TaskLink, session: Session, rows: bool = False) -> skp_repo.SkpView:
+    """The pegawai's own SKP; `rows` for showing it only (read-only rows, a third cheaper)."""
     if link.task.kind != TaskKind.SUSUN_SKP:
         raise LinkPageError(LinkRejected("not_yours", *NOT_YOURS), link.token)
-    skp = skp_repo.skp_of(session=session, cycle_id=link.cycle.id, pegawai_id=link.person.id)
-    return skp_repo.load_view(session=session, skp=skp)
+    skp = skp_repo.skp_of(session=session, cycle_id=link.cycle.id, pegawai_id=link.person.id,
+                          rows=rows)
+    return skp_repo.load_view(session=session, skp=skp, rows=rows)
 
 
 def _subordinate_view(link: TaskLink, session: Session, skp_id: int) -> skp_repo.SkpView:
@@ -231,7 +233,7 @@ def task_page(request: Request, link: TaskLinkDep, session: SessionDep, rt: Runt
                                          ppk_id=link.person.id)
         return render(request, "task/ppk_list.html", link=link, rows=rows,
                       label=lambda s: _status_label(request, s), notice=_notice(request))
-    view = _own_view(link, session)
+    view = _own_view(link, session, rows=True)
     if skp_repo.notify_cascade_wait(session=session, view=view, now=rt.clock.now(), mail=rt.mail):
         session.flush()
     return _skp_page(request, link, view, notice=_notice(request))

@@ -34,6 +34,7 @@ def forget_statistics(engine: Engine) -> None:
     with engine.begin() as conn:
         if conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first():
             conn.execute(text("DELETE FROM sqlite_stat1"))
+    engine.dispose()  # a connection keeps the statistics it read when it opened
 
 
 def test_a_ppks_waiting_skps_are_found_from_the_ppk_once_statistics_exist(
