@@ -35,8 +35,9 @@ def app() -> FastAPI:
         audit.begin()
         with Session(engine) as s:
             link = resolve(token, rt, s)
-            skp = skp_repo.skp_of(session=s, cycle_id=link.cycle.id, pegawai_id=link.person.id)
-            view = skp_repo.load_view(session=s, skp=skp)
+            skp = skp_repo.skp_of(session=s, cycle_id=link.cycle.id, pegawai_id=link.person.id,
+                                  rows=True)
+            view = skp_repo.load_view(session=s, skp=skp, rows=True)
             return {"rhk": len(view.rhk), "atasan_rhk": len(view.atasan_rhk),
                     "perilaku": len(view.perilaku), "riwayat": len(view.events)}
 
