@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
@@ -54,24 +55,31 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 
 class Progress:
-    """A progress artifact on the run's page, updated every 5% (each update is an API call)."""
+    """A progress artifact on the run's page. Each update is an API call (tens of milliseconds,
+    and a flow run's own cost on a small stage), so it is updated when it moved 5% and at most
+    once every `every` seconds, and once at the end (unless it already shows 100%)."""
 
-    def __init__(self, total: int, description: str) -> None:
+    def __init__(self, total: int, description: str, every: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         from prefect.artifacts import create_progress_artifact
 
         self.total, self.done, self.shown = max(1, total), 0, 0.0
+        self.every, self.clock = every, clock
         self.id = create_progress_artifact(0.0, description=description)
+        self.shown_at = clock()
+
+    def _show(self, pct: float) -> None:
+        from prefect.artifacts import update_progress_artifact
+
+        update_progress_artifact(self.id, pct)
+        self.shown, self.shown_at = pct, self.clock()
 
     def advance(self, n: int) -> None:
-        from prefect.artifacts import update_progress_artifact
-
         self.done += n
-        pct = 100.0 * self.done / self.total
-        if pct - self.shown >= 5:
-            update_progress_artifact(self.id, pct)
-            self.shown = pct
+        pct = min(100.0, 100.0 * self.done / self.total)
+        if pct - self.shown >= 5 and self.clock() - self.shown_at >= self.every:
+            self._show(pct)
 
     def finish(self) -> None:
-        from prefect.artifacts import update_progress_artifact
-
-        update_progress_artifact(self.id, 100.0)
+        if self.shown < 100.0:
+            self._show(100.0)
