@@ -100,9 +100,13 @@ class PendingLink:
     session: Session
 
 
-async def task_link(token: str, rt: RuntimeDep, session: SessionDep) -> PendingLink:
+async def task_link(request: Request, token: str, rt: RuntimeDep,
+                    session: SessionDep) -> PendingLink:
     """Async, and no query: the check (a query) runs in the handler's own thread (LinkRoute);
-    a plain `def` dependency would cost a hop to the thread pool of its own."""
+    a plain `def` dependency would cost a hop to the thread pool of its own. Only a LinkRoute
+    checks it, so any other route is refused here."""
+    if not isinstance(request.scope.get("route"), LinkRoute):
+        raise RuntimeError(f"{request.url.path}: a task link outside a LinkRoute is never checked")
     return PendingLink(token, rt, session)
 
 
@@ -131,15 +135,27 @@ def in_one_hop(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+def _misplaced_links(dependant: Any, top: bool = True) -> bool:
+    """A task link in a route's or router's `dependencies`, or inside another dependency: the
+    handler would never receive it, so it would never be checked."""
+    return any((d.call is task_link and not (top and d.name)) or _misplaced_links(d, False)
+               for d in dependant.dependencies)
+
+
 class LinkRoute(APIRoute):
     """The route class of every router whose handlers take a task link (TaskLinkDep): without
     it a handler would get the unchecked PendingLink and fail, so a link is never used
     unchecked. Handlers must be plain `def` (they query the database)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        if inspect.iscoroutinefunction(endpoint):
-            raise TypeError(f"{endpoint.__name__}: a task-link handler must be a plain def")
+        if not inspect.isfunction(endpoint) or any(
+                test(endpoint) for test in (inspect.iscoroutinefunction, inspect.isgeneratorfunction,
+                                            inspect.isasyncgenfunction)):
+            raise TypeError(f"{endpoint}: a task-link handler must be a plain def that returns")
         super().__init__(path, in_one_hop(endpoint), **kwargs)
+        if _misplaced_links(self.dependant):
+            raise TypeError(f"{path}: a task link must be a parameter of the handler itself "
+                            "(TaskLinkDep), where LinkRoute checks it")
 
 
 router = APIRouter(prefix="/t", include_in_schema=False, dependencies=GUARD, route_class=LinkRoute)

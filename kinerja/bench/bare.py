@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from sqlmodel import Session
 
 from kinerja.runtime import Runtime
-from models.db import make_engine
 from models.tables import Pegawai
 
 
@@ -21,7 +20,7 @@ def app() -> FastAPI:
     from models.repo import skp as skp_repo
 
     rt = Runtime.from_env()
-    engine = make_engine(rt.db.url)
+    engine = rt.engine
     bare = FastAPI()
 
     @bare.get("/row/{pid}")

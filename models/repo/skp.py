@@ -100,10 +100,10 @@ class _ViewQueries:
         self.rows = rows
         self.skp_of = select(of(Skp)).where(Skp.cycle_id == bindparam("cycle_id"),
                                             Skp.pegawai_id == bindparam("pegawai_id"))
-        self.atasan_with_skp = (select(Pegawai, Skp)  # ORM only: two entities in one row
-                                .outerjoin(Skp, and_(Skp.pegawai_id == Pegawai.id,
+        self.atasan_with_skp = None if rows else (  # two entities in one row: ORM only
+            select(Pegawai, Skp).outerjoin(Skp, and_(Skp.pegawai_id == Pegawai.id,
                                                      Skp.cycle_id == bindparam("cycle_id")))
-                                .where(Pegawai.id == bindparam("atasan_id")))
+            .where(Pegawai.id == bindparam("atasan_id")))
         self.pegawai = select(of(Pegawai)).where(Pegawai.id == bindparam("pegawai_id"))
         self.rhk = (select(of(Rhk)).where(Rhk.skp_id.in_(bindparam("skp_ids", expanding=True)))
                     .order_by(Rhk.jenis, Rhk.urutan, Rhk.id))
@@ -139,7 +139,8 @@ def load_view(*, session: Session, skp: Skp, rows: bool = False) -> SkpView:
     """The SKP with what its pages show, in six queries (seven as rows): the superior and
     their SKP, both SKPs' RHK together, then IKI, behaviour rows and the history. `rows`: for
     a page that only reads it (skp from skp_of(rows=True)): every part is a read-only row,
-    nothing is tracked by the session."""
+    nothing is tracked by the session, and what the session holds unflushed is not seen (for a
+    request that has changed nothing yet)."""
     q = _ROWS if rows else _ORM
     pegawai = session.get(Pegawai, skp.pegawai_id)  # on a task page: the link's, no query
     atasan = atasan_skp = None

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import Any
+from collections.abc import Iterator
+from typing import Annotated, Any
 
 import anyio.to_thread
 import pytest
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.routing import APIRoute
 from sqlmodel import Session
 
@@ -45,11 +46,41 @@ def test_every_route_taking_a_task_link_checks_it_in_its_handler() -> None:
     assert [r.path for r in routes if not isinstance(r, LinkRoute)] == []
 
 
-def test_an_async_handler_cannot_take_a_task_link() -> None:
+def test_an_async_or_generator_handler_cannot_take_a_task_link() -> None:
     router = APIRouter(route_class=LinkRoute)
     with pytest.raises(TypeError, match="plain def"):
         @router.get("/t/{token}/x")
         async def page(link: TaskLinkDep) -> None: ...
+    with pytest.raises(TypeError, match="plain def"):
+        @router.get("/t/{token}/y")
+        def stream(link: TaskLinkDep) -> Iterator[str]:
+            yield link.token
+
+
+def _inner(link: TaskLinkDep) -> int:  # a dependency taking the link (module level: the
+    return 1  # annotations are strings, resolved in the module)
+
+
+def test_a_task_link_anywhere_but_the_handler_is_refused_when_declared() -> None:
+    with pytest.raises(TypeError, match="parameter of the handler"):
+        APIRouter(route_class=LinkRoute).get("/t/{token}/a", dependencies=[Depends(task_link)])(
+            lambda: None)
+
+    with pytest.raises(TypeError, match="parameter of the handler"):
+        @APIRouter(route_class=LinkRoute).get("/t/{token}/b")
+        def page(n: Annotated[int, Depends(_inner)]) -> None: ...
+
+
+def test_a_task_link_on_another_route_class_is_refused(env: AppEnv) -> None:
+    router = APIRouter(prefix="/t")
+
+    @router.get("/{token}/lain")
+    def unchecked(link: TaskLinkDep) -> str:
+        return link.token  # would be the token unchecked
+
+    env.client.app.include_router(router)
+    with pytest.raises(RuntimeError, match="outside a LinkRoute"):
+        env.client.get("/t/apa-saja/lain")
 
 
 def _count_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:

@@ -16,7 +16,9 @@ from tests.factories import make_org, runtime_for
 
 def _shown(view: repo.SkpView) -> dict:  # type: ignore[type-arg]
     def cols(obj, *names):  # type: ignore[no-untyped-def]
-        return tuple(getattr(obj, n) for n in names) if obj is not None else None
+        # with each value's type: a str enum equals its plain text, the pages need the enum
+        return tuple((getattr(obj, n), type(getattr(obj, n)).__name__) for n in names) \
+            if obj is not None else None
 
     return {
         "skp": cols(view.skp, "id", "status", "version", "revisi", "return_comment"),
