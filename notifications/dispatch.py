@@ -6,12 +6,15 @@ FOR UPDATE SKIP LOCKED, so several dispatchers never claim the same row. No tran
 open while SMTP is spoken; outcomes are written afterwards in a second short transaction. If
 a dispatcher dies mid-batch, its claimed rows become due again when the lease ends and are
 sent again (at least once; the Message-ID derived from the key lets mail clients fold a
-duplicate). On SQLite the claim's UPDATE takes the database's write lock and sees every
+duplicate). A database that is only gone for a while (a restart) is waited for before the
+outcomes are written, so a batch the SMTP server accepted is not sent again.
+On SQLite the claim's UPDATE takes the database's write lock and sees every
 committed lease, so helper processes of one dispatch (dispatch_parallel) never share a row.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Iterable, Sequence
@@ -21,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
 from kinerja.settings import SmtpSettings
@@ -160,6 +164,35 @@ def _record(engine: Engine, *, sent: list[int], retry: list[dict[str, Any]],
                 last_error=bindparam("b_error")), park)
 
 
+#: how long a sent batch's outcomes wait for the database to come back (a restart, a failover)
+#: before the run gives up on recording them: well inside the lease, so no other dispatcher
+#: can have claimed the rows meanwhile. Without the wait, a restart between the SMTP server's
+#: acceptance and this write sent the whole batch again when its lease ended (seen in the soak
+#: year: 500 invitations twice)
+RECORD_PATIENCE_SECONDS = 300.0
+
+
+async def _record_surely(engine: Engine, *, sent: list[int], retry: list[dict[str, Any]],
+                         park: list[dict[str, Any]], now: datetime,
+                         patience: float | None = None) -> None:
+    """_record, retried while the database cannot be reached (OperationalError or
+    InterfaceError: the pool reconnects by itself), with a growing pause up to 10 s, for up
+    to `patience` seconds (RECORD_PATIENCE_SECONDS)."""
+    patience = RECORD_PATIENCE_SECONDS if patience is None else patience
+    waited, pause = 0.0, 0.5
+    while True:
+        try:
+            _record(engine, sent=sent, retry=retry, park=park, now=now)
+            return
+        except (OperationalError, InterfaceError) as exc:
+            if waited >= patience:
+                raise
+            log.warning("outbox: the outcomes of %d messages wait for the database (%.0f s): %s",
+                        len(sent) + len(retry) + len(park), waited, exc)
+            await asyncio.sleep(pause)
+            waited, pause = waited + pause, min(pause * 2, 10.0)
+
+
 def _count_due(engine: Engine, now: datetime) -> int:
     with session_scope(engine) as session:
         return int(session.execute(select(func.count()).select_from(T).where(
@@ -179,7 +212,7 @@ async def dispatch_due(*, engine: Engine, mailer: Mailer, smtp: SmtpSettings, no
         ready, broken = _prepare(rows, smtp, now)
         outcomes = await _send(mailer, ready)
         sent, retry, park = _decide(rows, outcomes, broken, smtp, now)
-        _record(engine, sent=sent, retry=retry, park=park, now=now)
+        await _record_surely(engine, sent=sent, retry=retry, park=park, now=now)
         report.sent += len(sent)
         report.retried += len(retry)
         report.parked += len(park)
@@ -191,8 +224,6 @@ async def dispatch_due(*, engine: Engine, mailer: Mailer, smtp: SmtpSettings, no
 def _dispatch_in_process(url: str, smtp: SmtpSettings, now: datetime,
                          limit: int) -> DispatchReport:
     """One helper process of dispatch_parallel: its own engine and SMTP connections."""
-    import asyncio
-
     from models.db import make_engine
     from notifications.mailer import SmtpMailer
 
@@ -223,7 +254,6 @@ async def dispatch_parallel(*, engine: Engine, url: str, mailer: Mailer, smtp: S
     agency): rendering and the SMTP dialogue are CPU work, and one process holds one core.
     Each process claims its own batches (the claim is one statement: no row goes to two of
     them) up to an equal share of `limit`; this process sends its share with `mailer`."""
-    import asyncio
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 

@@ -265,3 +265,60 @@ def test_a_small_dispatch_or_a_private_database_stays_in_one_process() -> None:
     assert processes_for(cfg, "sqlite:///:memory:", 10**6) == 1
     assert processes_for(cfg, "sqlite://", 10**6) == 1
     assert processes_for(smtp(processes=0, parallel_from=1), "sqlite:///k.db", 10) >= 1
+
+
+async def test_the_database_gone_after_the_smtp_server_accepted_sends_nothing_twice(
+        db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A restart between the SMTP server's acceptance and the write of the outcomes (seen in
+    the soak year): the write waits for the database, so the batch is not sent again when its
+    lease ends."""
+    from sqlalchemy.exc import OperationalError
+
+    import notifications.dispatch as dispatch
+
+    keys = queue(db, ["budi", "siti", "andi", "dewi", "rina"])
+    real, failures = dispatch._record, [2]
+
+    def record_after_a_restart(engine: Engine, **kwargs: Any) -> None:
+        if failures[0]:
+            failures[0] -= 1
+            raise OperationalError("UPDATE outboxmessage", {}, Exception(
+                "terminating connection due to administrator command"))
+        real(engine, **kwargs)
+
+    monkeypatch.setattr(dispatch, "_record", record_after_a_restart)
+    handler = ScriptedHandler()
+    with smtp_server(handler) as port:
+        cfg = smtp(port, batch_size=10)
+        first = await dispatch_due(engine=db, mailer=SmtpMailer(cfg), smtp=cfg, now=T0)
+        later = await dispatch_due(engine=db, mailer=SmtpMailer(cfg), smtp=cfg,
+                                   now=T0 + timedelta(seconds=CLAIM_SECONDS + 60))
+    assert failures == [0]  # the write did fail twice
+    assert (first.sent, later.sent) == (5, 0)
+    assert sorted(handler.keys()) == sorted(keys)  # once each
+    assert {m.status for m in outbox(db).values()} == {OutboxStatus.SENT}
+
+
+async def test_a_database_gone_for_longer_than_the_patience_fails_the_run(
+        db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past RECORD_PATIENCE_SECONDS the run fails (Prefect shows it); the batch goes out again
+    when its lease ends: at least once, never lost."""
+    from sqlalchemy.exc import OperationalError
+
+    import notifications.dispatch as dispatch
+
+    queue(db, ["budi"])
+    real = dispatch._record
+
+    def down(engine: Engine, **kwargs: Any) -> None:
+        raise OperationalError("UPDATE outboxmessage", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(dispatch, "RECORD_PATIENCE_SECONDS", 0.0)
+    monkeypatch.setattr(dispatch, "_record", down)
+    mailer = RecordingMailer()
+    with pytest.raises(OperationalError):
+        await dispatch_due(engine=db, mailer=mailer, smtp=smtp(), now=T0)
+    monkeypatch.setattr(dispatch, "_record", real)
+    again = await dispatch_due(engine=db, mailer=mailer, smtp=smtp(),
+                               now=T0 + timedelta(seconds=CLAIM_SECONDS + 1))
+    assert again.sent == 1 and [m.key for m in mailer.sent] == ["invite:1:budi"] * 2
