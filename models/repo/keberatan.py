@@ -328,7 +328,7 @@ def file_keberatan(*, session: Session, hasil: Hasil, alasan: str, now: datetime
     session.flush()
     hasil.keberatan = row
     _finish(task_of(session=session, cycle_id=cycle.id, kind=TaskKind.HASIL_KINERJA,
-                    pegawai_id=hasil.pegawai.id), now)
+                    pegawai_id=hasil.pegawai.id, for_update=True), now)
     _notify_decider(session, cycle, row, hasil.pegawai, hasil.atasan_ppk, now, mail)
     record(session=session, now=now, actor=f"pegawai:{hasil.pegawai.id}",
            action="keberatan.ajukan", entity="keberatan", entity_id=row.id,
@@ -460,7 +460,7 @@ def decide_keberatan(*, session: Session, perkara: Perkara, keputusan: str, hasi
     if pemutus is not None and hr_actor is None and not pending_for(
             session=session, cycle_id=hasil.cycle.id, decider_id=pemutus.id):
         _finish(task_of(session=session, cycle_id=hasil.cycle.id, kind=TaskKind.PUTUS_KEBERATAN,
-                        pegawai_id=pemutus.id), now)
+                        pegawai_id=pemutus.id, for_update=True), now)
     _tell_pegawai(session, hasil, row, now, mail)
     record(session=session, now=now, actor=actor, action=f"keberatan.{keputusan}",
            entity="keberatan", entity_id=row.id, before=before, after=snapshot(rec))

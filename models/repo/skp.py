@@ -326,9 +326,17 @@ def _ensure_no_realisasi(session: Session, iki_ids: list[int]) -> None:
                                 "deleted. Change its target or add a new IKI.")
 
 
-def task_of(*, session: Session, cycle_id: int, kind: TaskKind, pegawai_id: int) -> Task | None:
-    return session.execute(select(Task).where(Task.cycle_id == cycle_id, Task.kind == kind,
-                                              Task.pegawai_id == pegawai_id)).scalar_one_or_none()
+def task_of(*, session: Session, cycle_id: int, kind: TaskKind, pegawai_id: int,
+            for_update: bool = False) -> Task | None:
+    """The person's task of this kind. `for_update` to decide its status: read afresh and
+    locked (PostgreSQL; SQLite's writer already holds the lock), since a request that loaded
+    it earlier (its own link's task) holds it as it was then, and a stage's closing may have
+    cancelled it meanwhile; writing the old state back would undo that closing."""
+    query = select(Task).where(Task.cycle_id == cycle_id, Task.kind == kind,
+                               Task.pegawai_id == pegawai_id)
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.execute(query).scalar_one_or_none()
 
 
 @dataclass(frozen=True)
@@ -599,7 +607,7 @@ def _close_review_if_done(session: Session, cycle_id: int, ppk_id: int, now: dat
         Skp.status != SkpStatus.DISETUJUI)).scalar_one()
     if waiting == 0:
         task = task_of(session=session, cycle_id=cycle_id, kind=TaskKind.SETUJUI_SKP,
-                       pegawai_id=ppk_id)
+                       pegawai_id=ppk_id, for_update=True)
         if task and task.status == TaskStatus.OPEN:
             task.status, task.done_at = TaskStatus.DONE, now
             session.add(task)

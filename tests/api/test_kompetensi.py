@@ -415,3 +415,29 @@ def test_defaults_are_seeded_once(env: AppEnv) -> None:
         assert repo.ensure_defaults(session=s) == 0
     assert _count(env, Kompetensi) == 12
     assert _count(env, Pelatihan) == len(rules.DEFAULT_PELATIHAN)
+
+
+def test_a_rating_saved_as_the_stage_closes_leaves_the_task_cancelled(env: AppEnv) -> None:
+    """The soak year: a request loaded its task (its own link's) while the stage was open; the
+    closing cancelled the task before the request saved its last rating. The save must not
+    write the task's old state back as done (it did, with no audit line)."""
+    from sqlmodel import Session
+
+    from models.repo.audit import close_open_tasks
+
+    case = _open(env)
+    staf = case.org["staf1"]
+    values = {k_id: "3" for k_id in case.k.values()}
+    with Session(env.rt.engine, expire_on_commit=False) as request:
+        stage = get_stage(session=request, cycle_id=case.cycle_id, code=StageCode.UMPAN_BALIK)
+        mine = request.execute(select(Task).where(  # what the link check loads
+            Task.kind == TaskKind.KOMPETENSI, Task.pegawai_id == staf.id)).scalar_one()
+        assert mine.status == "open"
+        with session_scope(env.rt.engine) as s:  # meanwhile the stage's closing cancels it
+            assert close_open_tasks(session=s, now=env.clock.now(), cycle_id=case.cycle_id,
+                                    where=[Task.kind == TaskKind.KOMPETENSI]) == 5
+        repo.save_ratings(session=request, cycle_id=case.cycle_id, stage=stage,
+                          pegawai_id=staf.id, values=values, by_ppk=False, actor_id=staf.id,
+                          now=env.clock.now())
+        request.commit()
+    assert _task(env, staf).status == "cancelled"
