@@ -99,10 +99,15 @@ def _task_row(cycle: Cycle, kind: TaskKind, pegawai_id: int, due: datetime, now:
                                                  sent=0, created_at=now) if reminders else None}
 
 
-def task_of(*, session: Session, cycle_id: int, kind: TaskKind, pegawai_id: int) -> Task | None:
-    return session.execute(select(Task).where(
-        Task.cycle_id == cycle_id, Task.kind == kind, Task.pegawai_id == pegawai_id,
-        Task.periode == 0)).scalar_one_or_none()
+def task_of(*, session: Session, cycle_id: int, kind: TaskKind, pegawai_id: int,
+            for_update: bool = False) -> Task | None:
+    """The person's yearly task of this kind; `for_update` to decide its status (read afresh
+    and locked, as models.repo.skp.task_of)."""
+    query = select(Task).where(Task.cycle_id == cycle_id, Task.kind == kind,
+                               Task.pegawai_id == pegawai_id, Task.periode == 0)
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.execute(query).scalar_one_or_none()
 
 
 def _open_task(session: Session, cycle: Cycle, kind: TaskKind, pegawai_id: int, due: datetime,
