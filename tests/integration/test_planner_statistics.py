@@ -46,15 +46,21 @@ def forget_statistics(engine: Engine) -> None:
     engine.dispose()  # a connection keeps the statistics it read when it opened
 
 
-def test_a_ppks_waiting_skps_are_found_from_the_ppk_once_statistics_exist(
-        db: Engine, tmp_path: Path) -> None:
+def _agency_without_statistics(db: Engine, tmp_path: Path, n: int):  # type: ignore[no-untyped-def]
+    """SQLite only: an agency of `n`, a launched cycle, and no planner statistics; (rt, cycle)."""
     if db.dialect.name != "sqlite":
         pytest.skip("PostgreSQL's autovacuum keeps its statistics; refresh_statistics is a no-op")
     rt = runtime_for(db, tmp_path)
     with session_scope(db) as s:
-        seed_demo_agency(session=s, now=rt.clock.now(), n=400)
+        seed_demo_agency(session=s, now=rt.clock.now(), n=n)
     cycle_id = new_cycle(rt, 2031)
     forget_statistics(db)
+    return rt, cycle_id
+
+
+def test_a_ppks_waiting_skps_are_found_from_the_ppk_once_statistics_exist(
+        db: Engine, tmp_path: Path) -> None:
+    rt, cycle_id = _agency_without_statistics(db, tmp_path, 400)
     with session_scope(db) as s:  # planning opened without the statistics step
         planning.open_planning_chunk(
             session=s, cycle=get_cycle(session=s, cycle_id=cycle_id),
@@ -94,13 +100,7 @@ def test_a_locked_database_leaves_the_statistics_for_later(db: Engine, tmp_path:
 
 
 def test_opening_planning_directly_leaves_statistics(db: Engine, tmp_path: Path) -> None:
-    if db.dialect.name != "sqlite":
-        pytest.skip("SQLite only")
-    rt = runtime_for(db, tmp_path)
-    with session_scope(db) as s:
-        seed_demo_agency(session=s, now=rt.clock.now(), n=50)
-    cycle_id = new_cycle(rt, 2031)
-    forget_statistics(db)
+    rt, cycle_id = _agency_without_statistics(db, tmp_path, 50)
     open_direct(rt, cycle_id)
     with db.connect() as conn:
         tables = set(conn.execute(text("SELECT tbl FROM sqlite_stat1")).scalars())
