@@ -30,7 +30,7 @@ from sqlmodel import Session
 from kinerja.settings import SmtpSettings
 from models.db import in_memory, session_scope
 from models.rules.enums import OutboxStatus
-from models.rules.outbox import after_failure, next_attempt_at
+from models.rules.outbox import after_failure, backoff_seconds, next_attempt_at
 from models.tables import OutboxMessage
 from notifications.mailer import Mailer, Outcome, OutgoingMessage, SendOutcome
 from notifications.mime import build_mime, split_address
@@ -179,7 +179,7 @@ async def _record_surely(engine: Engine, *, sent: list[int], retry: list[dict[st
     InterfaceError: the pool reconnects by itself), with a growing pause up to 10 s, for up
     to `patience` seconds (RECORD_PATIENCE_SECONDS)."""
     patience = RECORD_PATIENCE_SECONDS if patience is None else patience
-    waited, pause = 0.0, 0.5
+    waited, failures = 0.0, 0
     while True:
         try:
             _record(engine, sent=sent, retry=retry, park=park, now=now)
@@ -189,8 +189,10 @@ async def _record_surely(engine: Engine, *, sent: list[int], retry: list[dict[st
                 raise
             log.warning("outbox: the outcomes of %d messages wait for the database (%.0f s): %s",
                         len(sent) + len(retry) + len(park), waited, exc)
+            failures += 1
+            pause = backoff_seconds(failures, 0.5, 10.0)
             await asyncio.sleep(pause)
-            waited, pause = waited + pause, min(pause * 2, 10.0)
+            waited += pause
 
 
 def _count_due(engine: Engine, now: datetime) -> int:

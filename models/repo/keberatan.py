@@ -18,6 +18,7 @@ from models.repo.outbox import enqueue_messages
 from models.repo.people import hr_admin_emails, pegawai_by_id, unit_names
 from models.repo.reminders import SweepResult
 from models.repo.skp import Mail, reschedule
+from models.repo.skp import task_of as skp_task_of
 from models.rules import scoring
 from models.rules.annual import keberatan_due
 from models.rules.calendar import to_local, to_utc
@@ -101,13 +102,9 @@ def _task_row(cycle: Cycle, kind: TaskKind, pegawai_id: int, due: datetime, now:
 
 def task_of(*, session: Session, cycle_id: int, kind: TaskKind, pegawai_id: int,
             for_update: bool = False) -> Task | None:
-    """The person's yearly task of this kind; `for_update` to decide its status (read afresh
-    and locked, as models.repo.skp.task_of)."""
-    query = select(Task).where(Task.cycle_id == cycle_id, Task.kind == kind,
-                               Task.pegawai_id == pegawai_id, Task.periode == 0)
-    if for_update:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    return session.execute(query).scalar_one_or_none()
+    """The person's yearly task of this kind (models.repo.skp.task_of, period 0)."""
+    return skp_task_of(session=session, cycle_id=cycle_id, kind=kind, pegawai_id=pegawai_id,
+                       periode=0, for_update=for_update)
 
 
 def _open_task(session: Session, cycle: Cycle, kind: TaskKind, pegawai_id: int, due: datetime,

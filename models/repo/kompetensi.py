@@ -13,7 +13,7 @@ from sqlmodel import Session
 from models.repo.audit import close_open_tasks, record
 from models.repo.outbox import enqueue_messages
 from models.repo.people import pegawai_by_id
-from models.repo.skp import Mail, reschedule
+from models.repo.skp import Mail, reschedule, task_of
 from models.rules import kompetensi as rules
 from models.rules.enums import StageCode, TaskKind, TaskStatus
 from models.rules.errors import InvalidInput, InvalidTransition
@@ -297,13 +297,11 @@ def save_ratings(*, session: Session, cycle_id: int, stage: CycleStage, pegawai_
 
 def _sync_task(session: Session, cycle_id: int, pegawai_id: int, now: datetime) -> None:
     """Done once nothing is left to rate (no more reminders); open again if a rating is cleared."""
-    # read afresh and locked: the request's own link loaded this task before, and the stage's
-    # closing may have cancelled it since (writing the old state back undid the closing, with
-    # no audit line for it: seen in the soak year)
-    task = session.execute(select(Task).where(
-        Task.cycle_id == cycle_id, Task.kind == TaskKind.KOMPETENSI, Task.periode == 0,
-        Task.pegawai_id == pegawai_id).with_for_update()
-        .execution_options(populate_existing=True)).scalar_one_or_none()
+    # the request's own link loaded this task before, and the stage's closing may have
+    # cancelled it since (writing the old state back undid the closing, with no audit line
+    # for it: seen in the soak year)
+    task = task_of(session=session, cycle_id=cycle_id, kind=TaskKind.KOMPETENSI,
+                   pegawai_id=pegawai_id, periode=0, for_update=True)
     if task is None or task.status == TaskStatus.CANCELLED:
         return
     left = _unrated(session, cycle_id, [pegawai_id]).get(pegawai_id, 0)

@@ -16,7 +16,7 @@ from models.repo.audit import close_open_tasks
 from models.repo.locking import bump_version
 from models.repo.outbox import enqueue_messages
 from models.repo.people import hr_admin_emails, pegawai_by_id, unit_names
-from models.repo.skp import Mail, SkpView, load_view
+from models.repo.skp import Mail, SkpView, load_view, task_of
 from models.rules import monitoring as rules
 from models.rules import periods
 from models.rules.enums import (
@@ -455,13 +455,10 @@ def save_realisasi(*, session: Session, view: PeriodView, rencana: dict[int, str
 
 def _finish_task(session: Session, view: PeriodView, kind: TaskKind, pegawai_id: int,
                  now: datetime) -> None:
-    # read afresh and locked (PostgreSQL; SQLite's writer already holds the lock): HR may
-    # have closed the task on the person's behalf since this request loaded it, and their
+    # HR may have closed the task on the person's behalf since this request loaded it: their
     # closing stays as it is
-    task = session.execute(select(Task).where(
-        Task.cycle_id == view.cycle.id, Task.kind == kind, Task.pegawai_id == pegawai_id,
-        Task.periode == view.stage.periode).with_for_update()
-        .execution_options(populate_existing=True)).scalar_one_or_none()
+    task = task_of(session=session, cycle_id=view.cycle.id, kind=kind, pegawai_id=pegawai_id,
+                   periode=view.stage.periode, for_update=True)
     if task is not None and task.status == TaskStatus.OPEN:
         task.status, task.done_at, task.next_reminder_at = TaskStatus.DONE, now, None
         session.add(task)

@@ -327,13 +327,16 @@ def _ensure_no_realisasi(session: Session, iki_ids: list[int]) -> None:
 
 
 def task_of(*, session: Session, cycle_id: int, kind: TaskKind, pegawai_id: int,
-            for_update: bool = False) -> Task | None:
-    """The person's task of this kind. `for_update` to decide its status: read afresh and
-    locked (PostgreSQL; SQLite's writer already holds the lock), since a request that loaded
-    it earlier (its own link's task) holds it as it was then, and a stage's closing may have
-    cancelled it meanwhile; writing the old state back would undo that closing."""
+            periode: int | None = None, for_update: bool = False) -> Task | None:
+    """The person's task of this kind (of this period, when given). `for_update` to decide
+    its status: read afresh and locked (PostgreSQL; SQLite's writer already holds the lock),
+    since a request that loaded it earlier (its own link's task) holds it as it was then, and
+    a stage's closing or HR may have closed it meanwhile; writing the old state back would
+    undo that."""
     query = select(Task).where(Task.cycle_id == cycle_id, Task.kind == kind,
                                Task.pegawai_id == pegawai_id)
+    if periode is not None:
+        query = query.where(Task.periode == periode)
     if for_update:
         query = query.with_for_update().execution_options(populate_existing=True)
     return session.execute(query).scalar_one_or_none()
@@ -363,12 +366,9 @@ def submit(*, session: Session, view: SkpView, now: datetime, mail: Mail,
     skp.return_comment = None
     _touch(session, skp, now, skp.pegawai_id, "ajukan")
     cycle, stage = session.get(Cycle, skp.cycle_id), _stage(session, skp.cycle_id)
-    # read afresh and locked: HR may have closed the task on the person's behalf meanwhile,
-    # and their closing stays as it is
-    own = session.execute(select(Task).where(
-        Task.cycle_id == skp.cycle_id, Task.kind == TaskKind.SUSUN_SKP,
-        Task.pegawai_id == skp.pegawai_id).with_for_update()
-        .execution_options(populate_existing=True)).scalar_one_or_none()
+    # HR may have closed the task on the person's behalf meanwhile: their closing stays
+    own = task_of(session=session, cycle_id=skp.cycle_id, kind=TaskKind.SUSUN_SKP,
+                  pegawai_id=skp.pegawai_id, for_update=True)
     if own and own.status == TaskStatus.OPEN:
         own.status, own.done_at = TaskStatus.DONE, now
         session.add(own)
