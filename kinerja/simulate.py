@@ -62,6 +62,9 @@ CYCLE_IN_KEY = ("invite", "report", "escalate-period", "ppk-baru")
 #: the subject of a periodic rating reminder (id, en); a realisasi reminder says neither
 RATING_REMINDER = re.compile(r"belum dinilai|not yet rated")
 RATINGS = ("Di Atas Ekspektasi", "Sesuai Ekspektasi", "Di Bawah Ekspektasi")
+# the share of subordinates a PPK writes feedback per RHK for in a period (all of them, every
+# period, was more work than a 2-core machine serves for 5,000 people on a compressed calendar)
+FEEDBACK_SHARE = 0.4
 PERIOD_KINDS = ("undangan_realisasi", "pengingat_realisasi", "undangan_penilaian_periodik",
                 "pengingat_penilaian_periodik", "eskalasi_penilaian_periodik",
                 "penilaian_periodik_diberikan", "laporan_periode", "ppk_baru")
@@ -425,12 +428,13 @@ class PeriodTask:
     reminded_at: datetime | None = None
     phase: int = 0  # PPK: 0 rate the reported, 1 rate everyone, 2 done; pegawai: 0 / 2 done
     bulk: bool = False
+    pace: float = 0.5  # PPK: where in each of their windows they act (0 early .. 1 late)
 
 
 class PeriodPlayer:
     """Simulated pegawai and PPKs through the periods, each acting in a worker thread: the
     pegawai reports rencana aksi, realisasi and evidence (some after a reminder); the PPK opens
-    each subordinate, gives feedback per RHK, holds the mid-year dialog (a coaching session for
+    each subordinate, gives feedback per RHK to some, holds the mid-year dialog (a coaching session for
     some at other times) and rates, person by person or from the list (some after a reminder)."""
 
     def __init__(self, client: httpx.Client, rng: random.Random, schedule: list[period_rules.Period],
@@ -465,13 +469,16 @@ class PeriodPlayer:
         return fallback
 
     def _ppk_at(self, t: PeriodTask) -> datetime:
+        """When this PPK acts next. Each PPK keeps their own pace (`t.pace`, drawn once), so
+        that a large agency's PPKs do not all open their lists in the same second."""
         s = self.schedule[t.periode]
+        window = s.approve_due_at - s.due_at
         if t.late:  # after the rating deadline (the reminders went out before it)
-            return min(s.approve_due_at + (s.closes_at - s.approve_due_at) * 0.4,
+            return min(s.approve_due_at + (s.closes_at - s.approve_due_at) * (0.1 + 0.3 * t.pace),
                        s.closes_at - self._margin(t.periode))
         if t.phase == 0:  # those who reported by the deadline
-            return s.due_at + (s.approve_due_at - s.due_at) * 0.3
-        return s.approve_due_at - (s.approve_due_at - s.due_at) * 0.15  # then everyone
+            return s.due_at + window * (0.05 + 0.35 * t.pace)
+        return s.due_at + window * (0.5 + 0.35 * t.pace)  # then everyone
 
     # mail -----------------------------------------------------------------------------------
 
@@ -493,7 +500,7 @@ class PeriodPlayer:
             elif m.kind in ("undangan_penilaian_periodik", "ppk_baru") and key not in self.ppk:
                 late = self.rng.random() < self.late_share
                 self.ppk[key] = PeriodTask(m.to, m.periode, path, now, late, now,
-                                           bulk=self.rng.random() < 0.3)
+                                           bulk=self.rng.random() < 0.3, pace=self.rng.random())
             elif m.kind == "pengingat_penilaian_periodik" and key in self.ppk:
                 t = self.ppk[key]
                 t.reminded_at = t.reminded_at or now
@@ -631,7 +638,8 @@ class PeriodPlayer:
             self._count(t.periode, f"halaman bawahan {page.status_code}")
             return None
         version = int(VERSION.search(page.text).group(1)) if VERSION.search(page.text) else None
-        if (t.periode, skp_id) not in self.fed:
+        # written feedback per RHK for some of the subordinates each period
+        if (t.periode, skp_id) not in self.fed and self.rng.random() < FEEDBACK_SHARE:
             for rhk_id in RHK_ID.findall(page.text):
                 r = self.client.post(f"{base}/umpan-balik", follow_redirects=False, data={
                     "rhk_id": rhk_id, "isi": "Capaian sudah baik; pertahankan dan lengkapi bukti."})
