@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from models.repo.outbox import enqueue_messages
 from models.repo.skp import Mail
-from models.repo.waiting import PART, Butir, count_items, waiting_items
+from models.repo.waiting import PART, Butir, count_items, count_waiting, waiting_items
 from models.rules import digest as rules
 from models.rules import periods
 from models.rules.enums import OutboxStatus, Ringkasan, TaskStatus
@@ -54,8 +54,8 @@ def hold_for_digest(*, session: Session, messages: list[dict[str, Any]],
             select(Pegawai.id, Pegawai.ringkasan, Pegawai.email).where(
                 Pegawai.id.in_(ids[i:i + PART]), Pegawai.active))})
     counted = [pid for pid, (pref, _) in people.items() if pref == Ringkasan.OTOMATIS]
-    waiting = {pid: count_items(lines) for pid, lines in waiting_items(
-        session=session, pegawai_ids=counted, now=now).items()} if counted else {}
+    waiting = count_waiting(session=session, pegawai_ids=counted, now=now,
+                            enough=rules.AMBANG_OTOMATIS) if counted else {}
     held = set()
     for m in asked:
         pid = int(m["pegawai_id"])

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from models.db import session_scope
 from models.repo.digest import DigestRun, build_digests
 from models.repo.hr import create_hr_user
+from models.repo.waiting import count_items, count_waiting, waiting_items
 from models.rules.digest import HELD_UNTIL
 from models.rules.enums import HrRole, JenisJabatan, OutboxStatus, Ringkasan
 from models.tables import AuditLog, OutboxMessage, Pegawai, Rhk, Task
@@ -286,3 +287,24 @@ def test_held_notices_are_told_even_when_the_work_falls_back_to_five(env: AppEnv
     assert digest.context["jumlah"] == 4
     # nothing held any more and only four wait: back to one email per event, no digest
     assert _digests(env, NEXT_MORNING + timedelta(days=1)).dikirim == 0
+
+
+def test_the_digest_rule_counts_only_until_it_knows(env: AppEnv) -> None:
+    """The count behind holding a message agrees with the digest's own list up to its limit,
+    and stops reading a person's kinds of work once they are above it."""
+    head, staff = _org(env, 7)
+    open_planning_now(env.rt, PLANNING)
+    _add_rhk(env, _invite(env, head))
+    top = _rhk_of(env, head)
+    for person in staff:
+        _submit(env, person, top)
+    ids = [head.id] + [p.id for p in staff]
+    now = env.clock.now()
+    with session_scope(env.rt.engine) as s:
+        full = {pid: count_items(lines)
+                for pid, lines in waiting_items(session=s, pegawai_ids=ids, now=now).items()}
+        assert full == {head.id: 8}  # their own draft and the seven submitted SKPs
+        assert count_waiting(session=s, pegawai_ids=ids, now=now, enough=100) == full
+        assert count_waiting(session=s, pegawai_ids=ids, now=now, enough=5) == full
+        # above 0 after their own draft: the SKPs to approve are not read for them
+        assert count_waiting(session=s, pegawai_ids=ids, now=now, enough=0) == {head.id: 1}
