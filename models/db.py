@@ -84,7 +84,7 @@ def in_memory(url: str) -> bool:
     return url.startswith("sqlite") and (":///" not in url or url.endswith(":memory:"))
 
 
-def insert_new(session: Session, model: Any, unique: list[str], returning: Any) -> Any:
+def insert_new(session: Session, model: Any, unique: list[str], *returning: Any) -> Any:
     """INSERT ... ON CONFLICT (unique) DO NOTHING RETURNING `returning`, in the session's
     dialect: a row a racing writer added meanwhile is skipped, not an error (on another
     database the unique key still refuses it, as an error)."""
@@ -96,8 +96,8 @@ def insert_new(session: Session, model: Any, unique: list[str], returning: Any) 
     else:
         from sqlalchemy import insert
 
-        return insert(model).returning(returning)
-    return upsert(model).on_conflict_do_nothing(index_elements=unique).returning(returning)
+        return insert(model).returning(*returning)
+    return upsert(model).on_conflict_do_nothing(index_elements=unique).returning(*returning)
 
 
 def _has_nul(value: Any) -> bool:

@@ -13,11 +13,10 @@ from sqlmodel import Session
 from models.repo.audit import close_open_tasks, record
 from models.repo.outbox import enqueue_messages
 from models.repo.people import pegawai_by_id
-from models.repo.skp import Mail, reschedule, task_of
+from models.repo.skp import Mail, insert_tasks, reschedule, task_of
 from models.rules import kompetensi as rules
 from models.rules.enums import StageCode, TaskKind, TaskStatus
 from models.rules.errors import InvalidInput, InvalidTransition
-from models.rules.reminders import next_reminder_at
 from models.rules.texts import format_datetime
 from models.tables import (
     Cycle,
@@ -91,21 +90,11 @@ def _ensure_tasks(session: Session, cycle: Cycle, stage: CycleStage, pegawai_ids
     existing = set(session.execute(select(Task.pegawai_id).where(
         Task.cycle_id == cycle.id, Task.kind == TaskKind.KOMPETENSI, Task.periode == 0,
         Task.pegawai_id.in_(pegawai_ids))).scalars())
-    rows = []
-    for pid in pegawai_ids:
-        if pid in existing:
-            continue
-        due = stage.approve_due_at if subs.get(pid) else stage.due_at
-        rows.append({"cycle_id": cycle.id, "kind": TaskKind.KOMPETENSI, "pegawai_id": pid,
-                     "periode": 0, "status": TaskStatus.OPEN, "due_at": due, "created_at": now,
-                     "reminders_sent": 0, "next_reminder_at": next_reminder_at(
-                         due_at=due, offsets_minutes=cycle.reminder_offsets, sent=0,
-                         created_at=now)})
-    if not rows:
-        return []
-    ids = session.execute(insert(Task).returning(Task.id, sort_by_parameter_order=True),
-                          rows).scalars()
-    return [(tid, r["pegawai_id"], r["due_at"]) for tid, r in zip(ids, rows, strict=True)]
+    due = {pid: stage.approve_due_at if subs.get(pid) else stage.due_at
+           for pid in pegawai_ids if pid not in existing}
+    made = insert_tasks(session=session, cycle=cycle, now=now, wanted=[
+        (TaskKind.KOMPETENSI, pid, 0, at) for pid, at in due.items()])
+    return [(tid, pid, due[pid]) for tid, _, pid in made]
 
 
 def _unrated(session: Session, cycle_id: int, ids: list[int]) -> dict[int, int]:

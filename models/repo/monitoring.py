@@ -16,7 +16,7 @@ from models.repo.audit import close_open_tasks
 from models.repo.locking import bump_version
 from models.repo.outbox import enqueue_messages
 from models.repo.people import hr_admin_emails, pegawai_by_id, unit_names
-from models.repo.skp import Mail, SkpView, load_view, task_of
+from models.repo.skp import Mail, SkpView, insert_tasks, load_view, task_of
 from models.rules import monitoring as rules
 from models.rules import periods
 from models.rules.enums import (
@@ -127,16 +127,8 @@ def _ensure_tasks(session: Session, cycle: Cycle, stage: CycleStage, pegawai_ids
         Task.cycle_id == cycle.id, Task.periode == stage.periode,
         Task.kind.in_([TaskKind.ISI_REALISASI, TaskKind.NILAI_PERIODIK]),
         Task.pegawai_id.in_(set(pegawai_ids) | set(ppk_ids)))).all())
-    rows = [{"cycle_id": cycle.id, "kind": k, "pegawai_id": pid, "periode": stage.periode,
-             "status": TaskStatus.OPEN, "due_at": due, "created_at": now, "reminders_sent": 0,
-             "next_reminder_at": next_reminder_at(due_at=due, offsets_minutes=cycle.reminder_offsets,
-                                                  sent=0, created_at=now)}
-            for k, pid, due in wanted if (k, pid) not in existing]
-    if not rows:
-        return []
-    ids = list(session.execute(insert(Task).returning(Task.id, sort_by_parameter_order=True),
-                               rows).scalars())
-    return [(tid, row["kind"], row["pegawai_id"]) for tid, row in zip(ids, rows, strict=True)]
+    return insert_tasks(session=session, cycle=cycle, now=now, wanted=[
+        (k, pid, stage.periode, due) for k, pid, due in wanted if (k, pid) not in existing])
 
 
 def unrated_by_ppk(session: Session, cycle_id: int, periode: int,

@@ -12,8 +12,8 @@ from sqlmodel import Session
 from models.repo.audit import close_open_tasks
 from models.repo.outbox import enqueue_messages
 from models.repo.people import hr_admin_emails, pegawai_by_id, unit_names
-from models.rules.enums import NilaiBerakhlak, SkpStatus, StageCode, TaskKind, TaskStatus
-from models.rules.reminders import next_reminder_at
+from models.repo.skp import insert_tasks
+from models.rules.enums import NilaiBerakhlak, SkpStatus, StageCode, TaskKind
 from models.rules.texts import format_datetime
 from models.rules.tokens import Links
 from models.tables import Cycle, CycleStage, Pegawai, Perilaku, Skp, StageReport, Task
@@ -80,13 +80,8 @@ def _ensure_tasks(session: Session, cycle: Cycle, stage: CycleStage, pegawai_ids
     wanted = [(TaskKind.SUSUN_SKP, pid, stage.due_at) for pid in pegawai_ids]
     wanted += [(TaskKind.SETUJUI_SKP, pid, stage.approve_due_at)
                for pid in pegawai_ids if pid in ppk_ids]
-    rows = [{"cycle_id": cycle.id, "kind": k, "pegawai_id": pid, "status": TaskStatus.OPEN,
-             "due_at": due, "created_at": now, "reminders_sent": 0,
-             "next_reminder_at": next_reminder_at(due_at=due, offsets_minutes=cycle.reminder_offsets,
-                                                  sent=0, created_at=now)}
-            for k, pid, due in wanted if (k, pid) not in existing]
-    ids = _insert_returning(session, Task, rows)
-    return [(tid, row["kind"], row["pegawai_id"]) for tid, row in zip(ids, rows, strict=True)]
+    return insert_tasks(session=session, cycle=cycle, now=now, wanted=[
+        (k, pid, 0, due) for k, pid, due in wanted if (k, pid) not in existing])
 
 
 def planning_counts(*, session: Session, cycle_id: int, now: datetime) -> list[dict[str, object]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, select
 from sqlmodel import Session
 
+from models.db import insert_new
 from models.repo.locking import bump_version
 from models.repo.outbox import enqueue_messages
 from models.rules import skp as rules
@@ -41,6 +43,7 @@ from models.tables import (
     SkpVersi,
     Task,
 )
+from models.tables.skp import TASK_KEY
 
 
 @dataclass
@@ -340,6 +343,25 @@ def task_of(*, session: Session, cycle_id: int, kind: TaskKind, pegawai_id: int,
     if for_update:
         query = query.with_for_update().execution_options(populate_existing=True)
     return session.execute(query).scalar_one_or_none()
+
+
+def insert_tasks(*, session: Session, cycle: Cycle, now: datetime,
+                 wanted: Iterable[tuple[str, int, int, datetime]]) -> list[tuple[int, str, int]]:
+    """Create these tasks (kind, pegawai id, period, due), open, their first reminder planned,
+    in one statement; (id, kind, pegawai id) of each one made. A task a racing writer made
+    meanwhile (the same cycle, kind, person and period) is skipped, not an error: that writer
+    also queued its invitation. (The soak of 2026-11-24: the minute's sweep and the 360 stage's
+    opening both made one rater's task, and the sweep's run failed.)"""
+    rows = [{"cycle_id": cycle.id, "kind": kind, "pegawai_id": pid, "periode": periode,
+             "status": TaskStatus.OPEN, "due_at": due, "created_at": now, "reminders_sent": 0,
+             "next_reminder_at": next_reminder_at(due_at=due, offsets_minutes=cycle.reminder_offsets,
+                                                  sent=0, created_at=now)}
+            for kind, pid, periode, due in wanted]
+    if not rows:
+        return []
+    made = session.execute(insert_new(session, Task, TASK_KEY, Task.id, Task.kind,
+                                      Task.pegawai_id), rows)
+    return [(tid, str(kind), pid) for tid, kind, pid in made]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from models.repo.audit import close_open_tasks
 from models.repo.outbox import enqueue_messages
 from models.repo.people import hr_admin_emails, pegawai_by_id
-from models.repo.skp import Mail
+from models.repo.skp import Mail, insert_tasks
 from models.rules import feedback as rules
 from models.rules.enums import NilaiBerakhlak, StageCode, TaskKind, TaskStatus
 from models.rules.errors import InvalidInput, InvalidTransition
@@ -161,16 +161,9 @@ def _ensure_tasks(session: Session, cycle: Cycle, wanted: list[tuple[TaskKind, i
     existing = set(session.execute(select(Task.kind, Task.pegawai_id).where(
         Task.cycle_id == cycle.id, Task.periode == 0, Task.kind.in_({k for k, _, _ in wanted}),
         Task.pegawai_id.in_({pid for _, pid, _ in wanted}))).all())
-    rows = [{"cycle_id": cycle.id, "kind": k, "pegawai_id": pid, "periode": 0,
-             "status": TaskStatus.OPEN, "due_at": due, "created_at": now, "reminders_sent": 0,
-             "next_reminder_at": next_reminder_at(due_at=due, offsets_minutes=cycle.reminder_offsets,
-                                                  sent=0, created_at=now)}
-            for k, pid, due in wanted if (k, pid) not in existing]
-    if not rows:
-        return []
-    ids = session.execute(insert(Task).returning(Task.id, sort_by_parameter_order=True), rows)
-    return [(row["kind"], row["pegawai_id"], tid) for tid, row in zip(ids.scalars(), rows,
-                                                                     strict=True)]
+    made = insert_tasks(session=session, cycle=cycle, now=now, wanted=[
+        (k, pid, 0, due) for k, pid, due in wanted if (k, pid) not in existing])
+    return [(kind, pid, tid) for tid, kind, pid in made]
 
 
 def _raters_of(session: Session, cycle_id: int, ids: list[int]) -> dict[int, list[str]]:
@@ -337,7 +330,8 @@ def invite_raters(*, session: Session, cycle: Cycle, stage: CycleStage, now: dat
         "context": _ctx(cycle, people[pid].nama, mail) | {
             "link": mail.links.task(task_of[pid], pid, now),
             "due": _due(cycle, stage.closes_at, mail), "jumlah": n}}
-        for pid, n in todo.items() if pid in people and people[pid].active])
+        # a rater whose task a racing writer made: that writer invites them
+        for pid, n in todo.items() if pid in people and people[pid].active and pid in task_of])
 
 
 @dataclass
