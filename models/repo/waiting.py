@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, null, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -57,8 +57,8 @@ class _Open:
     pegawai_id: int
     cycle_id: int
     periode: int
-    due_at: datetime
-    created_at: datetime
+    due_at: datetime  # in a count (count_waiting) only a rater proposal's; None otherwise
+    created_at: datetime  # None in a count
 
     def line(self, jumlah: int = 1, **extra: object) -> Butir:
         base = Butir(TaskKind(self.kind), self.id, self.cycle_id, self.periode, jumlah,
@@ -96,7 +96,7 @@ def count_waiting(*, session: Session, pegawai_ids: Iterable[int], now: datetime
     out: dict[int, int] = defaultdict(int)
     ids = sorted(set(pegawai_ids))
     for i in range(0, len(ids), PART):
-        by_kind = _open_by_kind(session, ids[i:i + PART])
+        by_kind = _open_by_kind(session, ids[i:i + PART], dated=False)
         for kind, collect in COLLECT.items():
             tasks = [t for t in by_kind.get(kind, ()) if out[t.pegawai_id] <= enough]
             if tasks:
@@ -105,12 +105,20 @@ def count_waiting(*, session: Session, pegawai_ids: Iterable[int], now: datetime
     return {pid: n for pid, n in out.items() if n}
 
 
-def _open_by_kind(session: Session, ids: list[int]) -> dict[TaskKind, list[_Open]]:
-    """These people's open tasks of the kinds that list work, by kind."""
+def _open_by_kind(session: Session, ids: list[int],
+                  dated: bool = True) -> dict[TaskKind, list[_Open]]:
+    """These people's open tasks of the kinds that list work, by kind. Not `dated` (for a
+    count): without the dates a line shows, only the due date a rater proposal's count needs
+    (the two dates were a third of counting at 10,000 reminders: 220,000 conversions)."""
+    if dated:
+        due, created = Task.due_at, Task.created_at
+    else:
+        due = case((Task.kind == TaskKind.USUL_PENILAI.value, Task.due_at))
+        created = null()
     rows = session.execute(select(
-        Task.id, Task.kind, Task.pegawai_id, Task.cycle_id, Task.periode, Task.due_at,
-        Task.created_at).where(Task.pegawai_id.in_(ids), Task.status == TaskStatus.OPEN,
-                               Task.kind.in_([k.value for k in GROUPS]))).all()
+        Task.id, Task.kind, Task.pegawai_id, Task.cycle_id, Task.periode, due, created).where(
+        Task.pegawai_id.in_(ids), Task.status == TaskStatus.OPEN,
+        Task.kind.in_([k.value for k in GROUPS]))).all()
     by_kind: dict[TaskKind, list[_Open]] = defaultdict(list)
     for row in rows:
         by_kind[TaskKind(row.kind)].append(_Open(*row))
