@@ -639,7 +639,10 @@ class PeriodPlayer:
             return None
         version = int(VERSION.search(page.text).group(1)) if VERSION.search(page.text) else None
         # written feedback per RHK for some of the subordinates each period
-        if (t.periode, skp_id) not in self.fed and self.rng.random() < FEEDBACK_SHARE:
+        # (decided once per subordinate and period: a retried pass does not draw again)
+        if (t.periode, skp_id) not in self.fed and self.rng.random() >= FEEDBACK_SHARE:
+            self.fed.add((t.periode, skp_id))
+        if (t.periode, skp_id) not in self.fed:
             for rhk_id in RHK_ID.findall(page.text):
                 r = self.client.post(f"{base}/umpan-balik", follow_redirects=False, data={
                     "rhk_id": rhk_id, "isi": "Capaian sudah baik; pertahankan dan lengkapi bukti."})

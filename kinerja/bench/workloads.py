@@ -182,8 +182,11 @@ def warm_up_server() -> None:
             "@flow(name='pemanasan-server')\n"
             "def warm() -> None:\n    pass\n"
             "warm()\n")
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=120,
-                   env=dict(os.environ, PREFECT_API_URL=str(PREFECT_API_URL.value())))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120,
+                          env=dict(os.environ, PREFECT_API_URL=str(PREFECT_API_URL.value())))
+    if done.returncode != 0:
+        raise RuntimeError(f"warming the Prefect server failed: {done.stderr[-2000:]}")
 
 
 def overhead(rt: Runtime, n: int, port: int) -> list[Figure]:

@@ -356,7 +356,9 @@ def insert_tasks(*, session: Session, cycle: Cycle, now: datetime,
              "status": TaskStatus.OPEN, "due_at": due, "created_at": now, "reminders_sent": 0,
              "next_reminder_at": next_reminder_at(due_at=due, offsets_minutes=cycle.reminder_offsets,
                                                   sent=0, created_at=now)}
-            for kind, pid, periode, due in wanted]
+            for kind, pid, periode, due in sorted(wanted, key=lambda w: (str(w[0]), w[1], w[2]))]
+    # in key order: two writers inserting overlapping sets wait on each other in one order
+    # (ON CONFLICT waits for the other's uncommitted row), never in a cycle (a deadlock)
     if not rows:
         return []
     made = session.execute(insert_new(session, Task, TASK_KEY, Task.id, Task.kind,
