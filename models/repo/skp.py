@@ -477,8 +477,12 @@ def _ensure_review_task(session: Session, cycle: Cycle, stage: CycleStage, ppk_i
                    pegawai_id=ppk_id)
     due = _review_due(cycle, stage, now)
     if task is None:
-        task = Task(cycle_id=cycle.id, kind=TaskKind.SETUJUI_SKP, pegawai_id=ppk_id,
-                    due_at=due, created_at=now)
+        # two subordinates' submits, or a submit and the sweep, may make it at once: made with
+        # ON CONFLICT DO NOTHING, then read as it is (ours or the other writer's), locked
+        insert_tasks(session=session, cycle=cycle, now=now,
+                     wanted=[(TaskKind.SETUJUI_SKP, ppk_id, 0, due)])
+        task = task_of(session=session, cycle_id=cycle.id, kind=TaskKind.SETUJUI_SKP,
+                       pegawai_id=ppk_id, for_update=True)
     elif task.status != TaskStatus.OPEN and task.due_at < due:
         task.due_at, task.reminders_sent, task.created_at = due, 0, now
     task.status, task.done_at = TaskStatus.OPEN, None

@@ -16,7 +16,7 @@ from kinerja.clock import FixedClock
 from kinerja.runtime import Runtime
 from models.db import session_scope
 from models.repo.cycles import create_cycle, get_stage
-from models.repo.skp import insert_tasks
+from models.repo.skp import _ensure_review_task, insert_tasks
 from models.repo.umpan_balik import invite_raters
 from models.rules import calendar
 from models.rules.enums import StageCode, TaskKind, TaskStatus
@@ -68,6 +68,39 @@ def test_a_rater_invited_by_two_writers_at_once(db: Engine, tmp_path: Path) -> N
             OutboxMessage.kind == "undangan_360")).scalars().all()
     assert tasks == [(rater,)]
     assert invites == [f"invite:{cycle_id}:360:{rater}"]
+
+
+def test_a_ppk_review_task_made_by_two_writers_at_once(db: Engine, tmp_path: Path) -> None:
+    """Two subordinates submit at once to a PPK who has no review task yet (or a submit and
+    the sweep): one task, open, and no error for either."""
+    rt, cycle_id, _ = _cycle_with_a_rater(db, tmp_path)
+    with session_scope(db) as s:
+        ppk = s.execute(select(Penilai360.dinilai_id)).scalar_one()  # kasi
+    results: list[object] = []
+
+    def ensure(session) -> int:  # type: ignore[no-untyped-def]
+        cycle = session.get(Cycle, cycle_id)
+        stage = get_stage(session=session, cycle_id=cycle_id, code=StageCode.PERENCANAAN)
+        return _ensure_review_task(session, cycle, stage, ppk, T0).id
+
+    def second_writer() -> None:
+        try:
+            with session_scope(db) as s:
+                results.append(ensure(s))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            results.append(exc)
+
+    with session_scope(db) as s:
+        first = ensure(s)
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        time.sleep(0.5)  # the second writer is now blocked behind this uncommitted insert
+    thread.join(30)
+    assert results == [first]
+    with session_scope(db) as s:
+        rows = s.execute(select(Task.id, Task.status).where(
+            Task.kind == TaskKind.SETUJUI_SKP, Task.pegawai_id == ppk)).all()
+    assert rows == [(first, TaskStatus.OPEN)]
 
 
 def test_a_task_that_exists_is_skipped_and_the_new_ones_are_made(db: Engine,
