@@ -87,11 +87,7 @@ def open_kompetensi_chunk(*, session: Session, cycle: Cycle, stage: CycleStage,
 
 def _ensure_tasks(session: Session, cycle: Cycle, stage: CycleStage, pegawai_ids: list[int],
                   subs: dict[int, int], now: datetime) -> list[tuple[int, int, datetime]]:
-    existing = set(session.execute(select(Task.pegawai_id).where(
-        Task.cycle_id == cycle.id, Task.kind == TaskKind.KOMPETENSI, Task.periode == 0,
-        Task.pegawai_id.in_(pegawai_ids))).scalars())
-    due = {pid: stage.approve_due_at if subs.get(pid) else stage.due_at
-           for pid in pegawai_ids if pid not in existing}
+    due = {pid: stage.approve_due_at if subs.get(pid) else stage.due_at for pid in pegawai_ids}
     made = insert_tasks(session=session, cycle=cycle, now=now, wanted=[
         (TaskKind.KOMPETENSI, pid, 0, at) for pid, at in due.items()])
     return [(tid, pid, due[pid]) for tid, _, pid in made]

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import case, func, insert, literal, select, union_all
 from sqlmodel import Session
 
-from models.db import insert_new
 from models.repo.audit import close_open_tasks
 from models.repo.locking import bump_version
 from models.repo.outbox import enqueue_messages
@@ -47,7 +46,6 @@ from models.tables import (
     Task,
     UmpanBalik,
 )
-from models.tables.skp import TASK_KEY
 
 # -- opening and closing a period ---------------------------------------------------------------
 
@@ -121,14 +119,10 @@ def open_period_chunk(*, session: Session, cycle: Cycle, stage: CycleStage, pega
 
 def _ensure_tasks(session: Session, cycle: Cycle, stage: CycleStage, pegawai_ids: list[int],
                   ppk_ids: list[int], now: datetime) -> list[tuple[int, str, int]]:
-    wanted = [(TaskKind.ISI_REALISASI, pid, stage.due_at) for pid in pegawai_ids]
-    wanted += [(TaskKind.NILAI_PERIODIK, pid, stage.approve_due_at) for pid in ppk_ids]
-    existing = set(session.execute(select(Task.kind, Task.pegawai_id).where(
-        Task.cycle_id == cycle.id, Task.periode == stage.periode,
-        Task.kind.in_([TaskKind.ISI_REALISASI, TaskKind.NILAI_PERIODIK]),
-        Task.pegawai_id.in_(set(pegawai_ids) | set(ppk_ids)))).all())
-    return insert_tasks(session=session, cycle=cycle, now=now, wanted=[
-        (k, pid, stage.periode, due) for k, pid, due in wanted if (k, pid) not in existing])
+    wanted = [(TaskKind.ISI_REALISASI, pid, stage.periode, stage.due_at) for pid in pegawai_ids]
+    wanted += [(TaskKind.NILAI_PERIODIK, pid, stage.periode, stage.approve_due_at)
+               for pid in ppk_ids]
+    return insert_tasks(session=session, cycle=cycle, now=now, wanted=wanted)
 
 
 def unrated_by_ppk(session: Session, cycle_id: int, periode: int,
@@ -706,13 +700,10 @@ def sync_ppk_tasks(*, session: Session, cycle: Cycle, stage: CycleStage, now: da
     missing = [r.ppk for r in rows if r.ppk in ppks and r.task_id is None]
     if missing:  # new tasks; one a racing writer made meanwhile is skipped, not an error
         due = max(stage.approve_due_at, now)
-        made = session.execute(insert_new(session, Task, TASK_KEY, Task.id), [{
-            "cycle_id": cycle.id, "kind": TaskKind.NILAI_PERIODIK, "pegawai_id": pid,
-            "periode": stage.periode, "status": TaskStatus.OPEN, "due_at": due,
-            "created_at": now, "reminders_sent": 0, "next_reminder_at": next_reminder_at(
-                due_at=due, offsets_minutes=cycle.reminder_offsets, sent=0, created_at=now)}
-            for pid in missing]).scalars().all()
-        fixed += session.execute(select(Task).where(Task.id.in_(list(made)))).scalars()
+        made = insert_tasks(session=session, cycle=cycle, now=now, wanted=[
+            (TaskKind.NILAI_PERIODIK, pid, stage.periode, due) for pid in missing])
+        fixed += session.execute(select(Task).where(
+            Task.id.in_([tid for tid, _, _ in made]))).scalars()
     for task_id, seen in to_open.items():
         task = current.get(task_id)
         if task is None or task.status != seen:

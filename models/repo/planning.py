@@ -75,13 +75,10 @@ def _insert_returning(session: Session, model: type, rows: list[dict]) -> list[i
 def _ensure_tasks(session: Session, cycle: Cycle, stage: CycleStage, pegawai_ids: list[int],
                   ppk_ids: set[int], now: datetime) -> list[tuple[int, str, int]]:
     """Missing tasks of these people, created; (id, kind, pegawai id) of the new ones."""
-    existing = set(session.execute(select(Task.kind, Task.pegawai_id).where(
-        Task.cycle_id == cycle.id, Task.pegawai_id.in_(pegawai_ids))).all())
-    wanted = [(TaskKind.SUSUN_SKP, pid, stage.due_at) for pid in pegawai_ids]
-    wanted += [(TaskKind.SETUJUI_SKP, pid, stage.approve_due_at)
+    wanted = [(TaskKind.SUSUN_SKP, pid, 0, stage.due_at) for pid in pegawai_ids]
+    wanted += [(TaskKind.SETUJUI_SKP, pid, 0, stage.approve_due_at)
                for pid in pegawai_ids if pid in ppk_ids]
-    return insert_tasks(session=session, cycle=cycle, now=now, wanted=[
-        (k, pid, 0, due) for k, pid, due in wanted if (k, pid) not in existing])
+    return insert_tasks(session=session, cycle=cycle, now=now, wanted=wanted)
 
 
 def planning_counts(*, session: Session, cycle_id: int, now: datetime) -> list[dict[str, object]]:

@@ -347,11 +347,20 @@ def task_of(*, session: Session, cycle_id: int, kind: TaskKind, pegawai_id: int,
 
 def insert_tasks(*, session: Session, cycle: Cycle, now: datetime,
                  wanted: Iterable[tuple[str, int, int, datetime]]) -> list[tuple[int, str, int]]:
-    """Create these tasks (kind, pegawai id, period, due), open, their first reminder planned,
-    in one statement; (id, kind, pegawai id) of each one made. A task a racing writer made
-    meanwhile (the same cycle, kind, person and period) is skipped, not an error: that writer
-    also queued its invitation. (The soak of 2026-11-24: the minute's sweep and the 360 stage's
-    opening both made one rater's task, and the sweep's run failed.)"""
+    """Create those of these tasks (kind, pegawai id, period, due) that do not exist yet, open,
+    their first reminder planned, in one statement; (id, kind, pegawai id) of each one made.
+    A task a racing writer made meanwhile (the same cycle, kind, person and period) is skipped,
+    not an error: that writer also queued its invitation. (The soak of 2026-11-24: the minute's
+    sweep and the 360 stage's opening both made one rater's task, and the sweep's run failed.)"""
+    wanted = list(wanted)
+    have: set[tuple[str, int, int]] = set()
+    pids = sorted({pid for _, pid, _, _ in wanted})
+    for i in range(0, len(pids), 900):  # existing ones are not inserted again (a re-run)
+        have.update(session.execute(select(Task.kind, Task.pegawai_id, Task.periode).where(
+            Task.cycle_id == cycle.id, Task.pegawai_id.in_(pids[i:i + 900]),
+            Task.kind.in_({str(k) for k, _, _, _ in wanted}),
+            Task.periode.in_({p for _, _, p, _ in wanted}))).tuples())
+    wanted = [w for w in wanted if (str(w[0]), w[1], w[2]) not in have]
     rows = [{"cycle_id": cycle.id, "kind": kind, "pegawai_id": pid, "periode": periode,
              "status": TaskStatus.OPEN, "due_at": due, "created_at": now, "reminders_sent": 0,
              "next_reminder_at": next_reminder_at(due_at=due, offsets_minutes=cycle.reminder_offsets,

@@ -118,15 +118,16 @@ def open_chunk(*, session: Session, cycle: Cycle, stage: CycleStage, pegawai_ids
         Penilai360, Penilai360.dinilai_id == Pegawai.id).where(
         Penilai360.cycle_id == cycle.id, Pegawai.atasan_id.in_(pegawai_ids or [-1]))
         .distinct()).scalars())
-    wanted = [(TaskKind.USUL_PENILAI, pid, stage.due_at) for pid in pegawai_ids if pid in people]
-    wanted += [(TaskKind.TETAPKAN_PENILAI, pid, stage.approve_due_at) for pid in ppk_ids]
-    created = _ensure_tasks(session, cycle, wanted, now)
-    raters = _raters_of(session, cycle.id, [pid for k, pid, _ in created
+    wanted = [(TaskKind.USUL_PENILAI, pid, 0, stage.due_at) for pid in pegawai_ids
+              if pid in people]
+    wanted += [(TaskKind.TETAPKAN_PENILAI, pid, 0, stage.approve_due_at) for pid in ppk_ids]
+    created = insert_tasks(session=session, cycle=cycle, now=now, wanted=wanted)
+    raters = _raters_of(session, cycle.id, [pid for _, k, pid in created
                                             if k == TaskKind.USUL_PENILAI])
-    pending = _unconfirmed_by_ppk(session, cycle.id, [pid for k, pid, _ in created
+    pending = _unconfirmed_by_ppk(session, cycle.id, [pid for _, k, pid in created
                                                       if k == TaskKind.TETAPKAN_PENILAI])
     messages = []
-    for kind, pid, task_id in created:
+    for task_id, kind, pid in created:
         p = people.get(pid)
         if p is None:
             continue
@@ -151,19 +152,6 @@ def open_chunk(*, session: Session, cycle: Cycle, stage: CycleStage, pegawai_ids
     queued += open_kompetensi_chunk(session=session, cycle=cycle, stage=stage,
                                     pegawai_ids=pegawai_ids, now=now, mail=mail)
     return ChunkResult(len(created), queued)
-
-
-def _ensure_tasks(session: Session, cycle: Cycle, wanted: list[tuple[TaskKind, int, datetime]],
-                  now: datetime) -> list[tuple[str, int, int]]:
-    """Missing tasks created; (kind, pegawai id, task id) of the new ones."""
-    if not wanted:
-        return []
-    existing = set(session.execute(select(Task.kind, Task.pegawai_id).where(
-        Task.cycle_id == cycle.id, Task.periode == 0, Task.kind.in_({k for k, _, _ in wanted}),
-        Task.pegawai_id.in_({pid for _, pid, _ in wanted}))).all())
-    made = insert_tasks(session=session, cycle=cycle, now=now, wanted=[
-        (k, pid, 0, due) for k, pid, due in wanted if (k, pid) not in existing])
-    return [(kind, pid, tid) for tid, kind, pid in made]
 
 
 def _raters_of(session: Session, cycle_id: int, ids: list[int]) -> dict[int, list[str]]:
@@ -319,9 +307,9 @@ def invite_raters(*, session: Session, cycle: Cycle, stage: CycleStage, now: dat
                                                   sent=0, created_at=now))
                 .execution_options(synchronize_session=False))
             session.expire(t)
-    created = _ensure_tasks(session, cycle, [(TaskKind.ISI_360, pid, stage.closes_at)
-                                             for pid in todo if pid not in have], now)
-    task_of = {pid: t.id for pid, t in have.items()} | {pid: tid for _, pid, tid in created}
+    created = insert_tasks(session=session, cycle=cycle, now=now, wanted=[
+        (TaskKind.ISI_360, pid, 0, stage.closes_at) for pid in todo if pid not in have])
+    task_of = {pid: t.id for pid, t in have.items()} | {pid: tid for tid, _, pid in created}
     people = pegawai_by_id(session=session, ids=list(todo))
     return enqueue_messages(session=session, now=now, messages=[{
         # one invitation per rater, and a new one when forms arrive after they had finished
