@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -21,6 +22,7 @@ from models.db import end_session
 from models.repo import audit, batasan
 from models.repo import skp as skp_repo
 from models.repo.outbox import enqueue_messages
+from models.repo.rows import Joined
 from models.rules import skp as rules
 from models.rules import tokens
 from models.rules.console import TASK_LABELS
@@ -43,11 +45,28 @@ NOT_YOURS = ("Tautan ini bukan untuk tugas Anda saat ini (misalnya atasan atau t
 
 @dataclass
 class TaskLink:
+    """A checked task link. As ORM objects (what an action changes), or, for a page that only
+    reads (TaskLinkRowsDep), as read-only records that also carry the person's SKP in the
+    link's cycle, their superior and the superior's SKP (`rows`)."""
     token: str
     task: Task
     person: Pegawai
     cycle: Cycle
     stage: CycleStage
+    skp: Skp | None = None
+    atasan: Pegawai | None = None
+    atasan_skp: Skp | None = None
+    rows: bool = False
+
+    def attached(self, session: Session) -> TaskLink:
+        """The same link as ORM objects, for a page that changes something or hands the link's
+        objects to code that may (one statement; the link itself if it is one already)."""
+        if not self.rows:
+            return self
+        row = session.execute(LINK_QUERY, {"task_id": self.task.id}).first()
+        if row is None or row[1].id != self.person.id or not row[1].active:
+            raise LinkPageError(LinkRejected("not_yours", *NOT_YOURS), self.token)
+        return TaskLink(self.token, *row)
 
 
 class LinkPageError(Exception):
@@ -55,40 +74,71 @@ class LinkPageError(Exception):
         self.exc, self.token = exc, token
 
 
-def _link_query():  # type: ignore[no-untyped-def]
-    """The task with its pegawai, cycle and the stage it belongs to, for one task id."""
-    from sqlalchemy import and_, bindparam, case, literal, select
-
-    stage_code = case((Task.kind.in_(PERIOD_KINDS), literal(StageCode.PEMANTAUAN.value)),
-                      (Task.kind.in_(FEEDBACK_KINDS), literal(StageCode.UMPAN_BALIK.value)),
-                      (Task.kind.in_(ANNUAL_KINDS), literal(StageCode.PENILAIAN.value)),
-                      else_=literal(StageCode.PERENCANAAN.value))
-    return (select(Task, Pegawai, Cycle, CycleStage)
-            .join(Pegawai, Pegawai.id == Task.pegawai_id)
-            .join(Cycle, Cycle.id == Task.cycle_id)
-            .join(CycleStage, and_(CycleStage.cycle_id == Task.cycle_id,
-                                   CycleStage.code == stage_code,
-                                   CycleStage.periode == Task.periode))
-            .where(Task.id == bindparam("task_id")))
+_ATASAN, _ATASAN_SKP = Pegawai.__table__.alias("atasan"), Skp.__table__.alias("atasan_skp")
 
 
+def _link_query(rows: bool):  # type: ignore[no-untyped-def]
+    """The task with its pegawai, cycle and the stage it belongs to, for one task id; `rows`:
+    as one row of plain columns (LINK_ROWS.split), with the person's SKP in the cycle, their
+    superior and the superior's SKP joined too."""
+    from sqlalchemy import and_, bindparam, case, literal_column, select
+
+    task, person, cycle, stage = (m.__table__ for m in (Task, Pegawai, Cycle, CycleStage))
+    # constants written into the SQL: an IN list is an expanding parameter, rendered again at
+    # every execution, and each bound constant is processed at every execution too
+    def const(value: str):  # type: ignore[no-untyped-def]
+        if not re.fullmatch(r"[a-z0-9_]+", value):  # our enum values, never quoted
+            raise ValueError(value)
+        return literal_column(f"'{value}'")
+
+    stage_code = case(*[(task.c.kind == const(kind), const(code.value)) for kinds, code in (
+        (PERIOD_KINDS, StageCode.PEMANTAUAN), (FEEDBACK_KINDS, StageCode.UMPAN_BALIK),
+        (ANNUAL_KINDS, StageCode.PENILAIAN)) for kind in kinds],
+        else_=const(StageCode.PERENCANAAN.value))
+    query = (select(*LINK_ROWS.columns) if rows else select(Task, Pegawai, Cycle, CycleStage))
+    query = (query.select_from(task).join(person, person.c.id == task.c.pegawai_id)
+             .join(cycle, cycle.c.id == task.c.cycle_id)
+             .join(stage, and_(stage.c.cycle_id == task.c.cycle_id, stage.c.code == stage_code,
+                               stage.c.periode == task.c.periode)))
+    if rows:
+        skp, atasan, atasan_skp = Skp.__table__, _ATASAN, _ATASAN_SKP
+        query = (query.outerjoin(skp, and_(skp.c.cycle_id == task.c.cycle_id,
+                                           skp.c.pegawai_id == task.c.pegawai_id))
+                 .outerjoin(atasan, atasan.c.id == person.c.atasan_id)
+                 .outerjoin(atasan_skp, and_(atasan_skp.c.cycle_id == task.c.cycle_id,
+                                             atasan_skp.c.pegawai_id == atasan.c.id)))
+    return query.where(task.c.id == bindparam("task_id"))
+
+
+LINK_ROWS = Joined([("task", Task.__table__), ("person", Pegawai.__table__),
+                    ("cycle", Cycle.__table__), ("stage", CycleStage.__table__),
+                    ("skp", Skp.__table__), ("atasan", _ATASAN), ("atasan_skp", _ATASAN_SKP)])
 #: built once: building this statement took a fifth of a task page's time
-LINK_QUERY = _link_query()
+LINK_QUERY, LINK_ROWS_QUERY = _link_query(rows=False), _link_query(rows=True)
 
 
-def resolve(token: str, rt: Runtime, session: Session) -> TaskLink:
-    """Verify the signature and expiry, then re-check against current data (one query)."""
+def resolve(token: str, rt: Runtime, session: Session, rows: bool = False) -> TaskLink:
+    """Verify the signature and expiry, then re-check against current data (one query);
+    `rows`: read-only records, read on the session's connection (see TaskLink)."""
     try:
         claims = tokens.verify(token, rt.links.secret, rt.clock.now())
-        row = session.execute(LINK_QUERY, {"task_id": claims.task_id}).first()
-        if row is None or row[1].id != claims.pegawai_id or not row[1].active:
+        if rows:
+            row = session.connection().execute(LINK_ROWS_QUERY,
+                                               {"task_id": claims.task_id}).first()
+            parts = LINK_ROWS.split(row) if row is not None else {}
+            person = parts.get("person")
+        else:
+            row = session.execute(LINK_QUERY, {"task_id": claims.task_id}).first()
+            person = row[1] if row is not None else None
+        if person is None or person.id != claims.pegawai_id or not person.active:
             raise LinkRejected("not_yours", *NOT_YOURS)
     except LinkRejected as exc:
         raise LinkPageError(exc, token) from None
-    task, person, cycle, stage = row
     ctx = audit.current()  # the request's context object: every change names this link
-    ctx.actor, ctx.via = f"pegawai:{person.id}", f"tautan:task:{task.id}"
-    return TaskLink(token, task, person, cycle, stage)
+    ctx.actor, ctx.via = f"pegawai:{person.id}", f"tautan:task:{claims.task_id}"
+    if rows:
+        return TaskLink(token, rows=True, **parts)
+    return TaskLink(token, *row)
 
 
 @dataclass
@@ -98,6 +148,7 @@ class PendingLink:
     token: str
     rt: Runtime
     session: Session
+    rows: bool = False
 
 
 async def task_link(request: Request, token: str, rt: RuntimeDep,
@@ -110,8 +161,19 @@ async def task_link(request: Request, token: str, rt: RuntimeDep,
     return PendingLink(token, rt, session)
 
 
+async def task_link_rows(request: Request, token: str, rt: RuntimeDep,
+                         session: SessionDep) -> PendingLink:
+    """task_link, checked as read-only records (TaskLink.rows)."""
+    pending = await task_link(request, token, rt, session)
+    pending.rows = True
+    return pending
+
+
+LINK_DEPENDENCIES = (task_link, task_link_rows)
 #: the handler receives the checked TaskLink; only a LinkRoute can give it (see LinkRoute)
 TaskLinkDep = Annotated[TaskLink, Depends(task_link)]
+#: the same, as read-only records (TaskLink.rows), for a page that only shows them
+TaskLinkRowsDep = Annotated[TaskLink, Depends(task_link_rows)]
 
 
 def in_one_hop(endpoint: Callable[..., Any]) -> Callable[..., Any]:
@@ -125,7 +187,7 @@ def in_one_hop(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         sessions = {id(v): v for v in kwargs.values() if isinstance(v, Session)}
         for name, value in kwargs.items():
             if isinstance(value, PendingLink):
-                kwargs[name] = resolve(value.token, value.rt, value.session)
+                kwargs[name] = resolve(value.token, value.rt, value.session, value.rows)
                 sessions[id(value.session)] = value.session
         response = endpoint(**kwargs)
         for session in sessions.values():
@@ -138,7 +200,7 @@ def in_one_hop(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 def _misplaced_links(dependant: Any, top: bool = True) -> bool:
     """A task link in a route's or router's `dependencies`, or inside another dependency: the
     handler would never receive it, so it would never be checked."""
-    return any((d.call is task_link and not (top and d.name)) or _misplaced_links(d, False)
+    return any((d.call in LINK_DEPENDENCIES and not (top and d.name)) or _misplaced_links(d, False)
                for d in dependant.dependencies)
 
 
@@ -165,13 +227,20 @@ def _open_stage(link: TaskLink, view: skp_repo.SkpView) -> None:
     rules.ensure_stage_open(link.stage.closed_at is not None, view.in_revision)
 
 
-def _own_view(link: TaskLink, session: Session, rows: bool = False) -> skp_repo.SkpView:
-    """The pegawai's own SKP; `rows` for showing it only (read-only rows, a third cheaper)."""
+def _own_view(link: TaskLink, session: Session) -> skp_repo.SkpView:
+    """The pegawai's own SKP: from a link as rows, read-only rows (for showing it only, a
+    third of the cost); otherwise ORM objects, to change it."""
     if link.task.kind != TaskKind.SUSUN_SKP:
         raise LinkPageError(LinkRejected("not_yours", *NOT_YOURS), link.token)
-    skp = skp_repo.skp_of(session=session, cycle_id=link.cycle.id, pegawai_id=link.person.id,
-                          rows=rows)
-    return skp_repo.load_view(session=session, skp=skp, rows=rows)
+    if link.rows:
+        if link.skp is None:
+            raise LinkPageError(LinkRejected("not_yours", *NOT_YOURS), link.token)
+        return skp_repo.load_view_rows(session=session, skp=link.skp, pegawai=link.person,
+                                       atasan=link.atasan, atasan_skp=link.atasan_skp)
+    skp = skp_repo.skp_of(session=session, cycle_id=link.cycle.id, pegawai_id=link.person.id)
+    if skp is None:
+        raise LinkPageError(LinkRejected("not_yours", *NOT_YOURS), link.token)
+    return skp_repo.load_view(session=session, skp=skp)
 
 
 def _subordinate_view(link: TaskLink, session: Session, skp_id: int) -> skp_repo.SkpView:
@@ -217,7 +286,13 @@ def _notice(request: Request) -> str | None:
 
 
 @router.get("/{token}")
-def task_page(request: Request, link: TaskLinkDep, session: SessionDep, rt: RuntimeDep) -> Response:
+def task_page(request: Request, link: TaskLinkRowsDep, session: SessionDep,
+              rt: RuntimeDep) -> Response:
+    """Every task's page. The link comes as read-only rows: the SKP page and the PPK's list
+    show it as it is (the most visited pages, a third of the reads' cost); the other kinds'
+    pages take it as ORM objects (one statement more), as their actions do."""
+    if link.task.kind not in (TaskKind.SUSUN_SKP, TaskKind.SETUJUI_SKP):
+        link = link.attached(session)
     if link.task.kind in ANNUAL_KINDS:
         if link.task.kind == TaskKind.NILAI_TAHUNAN:
             from api.routes.penilaian import list_page
@@ -249,7 +324,7 @@ def task_page(request: Request, link: TaskLinkDep, session: SessionDep, rt: Runt
                                          ppk_id=link.person.id)
         return render(request, "task/ppk_list.html", link=link, rows=rows,
                       label=lambda s: _status_label(request, s), notice=_notice(request))
-    view = _own_view(link, session, rows=True)
+    view = _own_view(link, session)
     if skp_repo.notify_cascade_wait(session=session, view=view, now=rt.clock.now(), mail=rt.mail):
         session.flush()
     return _skp_page(request, link, view, notice=_notice(request))

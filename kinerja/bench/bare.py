@@ -33,10 +33,9 @@ def app() -> FastAPI:
     def reads(token: str) -> dict[str, int]:
         audit.begin()
         with Session(engine) as s:
-            link = resolve(token, rt, s)
-            skp = skp_repo.skp_of(session=s, cycle_id=link.cycle.id, pegawai_id=link.person.id,
-                                  rows=True)
-            view = skp_repo.load_view(session=s, skp=skp, rows=True)
+            link = resolve(token, rt, s, rows=True)
+            view = skp_repo.load_view_rows(session=s, skp=link.skp, pegawai=link.person,
+                                           atasan=link.atasan, atasan_skp=link.atasan_skp)
             return {"rhk": len(view.rhk), "atasan_rhk": len(view.atasan_rhk),
                     "perilaku": len(view.perilaku), "riwayat": len(view.events)}
 
