@@ -22,7 +22,7 @@ from api.deps import LoginRequired, lang_of
 from api.launcher import Launcher, OrchestrationUnavailable, PrefectLauncher
 from api.oidc import OidcSettings
 from api.oidc import router as oidc_routes_router
-from api.pages import render, templates
+from api.pages import TEMPLATES, render
 from api.routes import (
     dev,
     health,
@@ -108,7 +108,8 @@ def create_app(rt: Runtime, launcher: Launcher | None = None,
                   description="Siklus kinerja ASN (SKP, PermenPANRB 6/2022): API untuk Pengelola "
                               "Kinerja dan sistem kepegawaian lain (SIMPEG).")
     app.state.rt = rt
-    templates.env.auto_reload = rt.api.dev
+    for templates in TEMPLATES.values():
+        templates.env.auto_reload = rt.api.dev
     app.state.oidc = oidc or OidcSettings()
     app.state.launcher = launcher or PrefectLauncher(rt.prefect.api)
     app.add_middleware(SessionMiddleware, secret_key=secret_key(rt.api), session_cookie="kinerja_hr",

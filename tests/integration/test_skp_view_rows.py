@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from api.routes.tasks import resolve
 from models.db import session_scope
+from models.repo import audit
 from models.repo import skp as repo
+from models.rules.enums import TaskKind
+from models.tables import Task
 from tests.api.helpers import open_planning_now
 from tests.factories import make_org, runtime_for
 
@@ -36,6 +41,16 @@ def _shown(view: repo.SkpView) -> dict:  # type: ignore[type-arg]
     }
 
 
+def _link_rows(rt, s: Session, cycle_id: int, pegawai_id: int):  # type: ignore[no-untyped-def]
+    """The person's planning task link, checked as the task page checks it (read-only rows)."""
+    task_id = s.execute(select(Task.id).where(
+        Task.cycle_id == cycle_id, Task.pegawai_id == pegawai_id,
+        Task.kind == TaskKind.SUSUN_SKP)).scalar_one()
+    token = rt.links.task(task_id, pegawai_id, rt.clock.now()).split("/t/", 1)[1]
+    audit.begin()
+    return resolve(token, rt, s, rows=True)
+
+
 def test_rows_and_objects_show_the_same_skp(db: Engine, tmp_path: Path) -> None:
     rt = runtime_for(db, tmp_path)
     with session_scope(db) as s:
@@ -44,23 +59,48 @@ def test_rows_and_objects_show_the_same_skp(db: Engine, tmp_path: Path) -> None:
     now = rt.clock.now()
     with session_scope(db) as s:
         for who in ("kabid", "kasi", "staf1"):
-            view = repo.load_view(session=s, skp=repo.skp_of(
-                session=s, cycle_id=cycle_id, pegawai_id=org[who].id))
-            for k in range(2):
-                repo.add_rhk(session=s, view=view, jenis="utama", uraian=f"{who} {k}",
-                             intervensi_rhk_id=view.atasan_rhk[0].id if view.atasan_rhk else None,
-                             now=now, iki=repo.IkiInput(f"IKI {k}", "4", "dokumen"))
-                s.flush()
+            # an additional RHK first, then main ones: shown main first on both databases
+            for k, jenis in enumerate(("tambahan", "utama", "utama")):
                 view = repo.load_view(session=s, skp=repo.skp_of(
                     session=s, cycle_id=cycle_id, pegawai_id=org[who].id))
+                link = (view.atasan_rhk[0].id if view.atasan_rhk and jenis == "utama"
+                        else None)
+                rhk = repo.add_rhk(session=s, view=view, jenis=jenis, uraian=f"{who} {k}",
+                                   intervensi_rhk_id=link, now=now,
+                                   iki=repo.IkiInput(f"IKI {k}", "4", "dokumen"))
+                s.flush()
+                if k == 1:  # a second IKI on one RHK
+                    repo.add_iki(session=s, view=repo.load_view(session=s, skp=repo.skp_of(
+                        session=s, cycle_id=cycle_id, pegawai_id=org[who].id)), rhk_id=rhk.id,
+                        iki=repo.IkiInput("IKI kedua", "2", "laporan"), now=now)
+                    s.flush()
     for who in ("kadis", "kasi", "staf1"):
         with Session(db) as s:
             objects = _shown(repo.load_view(session=s, skp=repo.skp_of(
                 session=s, cycle_id=cycle_id, pegawai_id=org[who].id)))
         with Session(db) as s:
-            row = repo.skp_of(session=s, cycle_id=cycle_id, pegawai_id=org[who].id, rows=True)
-            rows = _shown(repo.load_view(session=s, skp=row, rows=True))
-            assert not s.identity_map or all(  # nothing but the person was loaded as objects
-                type(o).__name__ == "Pegawai" for o in s.identity_map.values())
+            link = _link_rows(rt, s, cycle_id, org[who].id)
+            rows = _shown(repo.load_view_rows(session=s, skp=link.skp, pegawai=link.person,
+                                              atasan=link.atasan, atasan_skp=link.atasan_skp))
+            assert not s.identity_map  # nothing was loaded as objects
         assert rows == objects
+        if who != "kadis":
+            assert [r[1][0] for r in objects["rhk"]] == ["utama", "utama", "tambahan"]
+            assert sorted(len(v) for v in objects["iki"].values()) == [1, 1, 2]
     assert objects["rhk"] and objects["atasan_rhk"] and objects["events"]  # a full case
+    assert len(objects["perilaku"]) == 7
+
+
+def test_a_person_without_a_superior_or_an_rhk_has_an_empty_view(
+        db: Engine, tmp_path: Path) -> None:
+    rt = runtime_for(db, tmp_path)
+    with session_scope(db) as s:
+        org = make_org(s)
+    cycle_id = open_planning_now(rt)
+    with Session(db) as s:
+        link = _link_rows(rt, s, cycle_id, org["kadis"].id)
+        view = repo.load_view_rows(session=s, skp=link.skp, pegawai=link.person,
+                                   atasan=link.atasan, atasan_skp=link.atasan_skp)
+    assert (view.atasan, view.atasan_skp, view.rhk, view.atasan_rhk, view.iki) == (
+        None, None, [], [], {})
+    assert len(view.perilaku) == 7 and view.skp.pegawai_id == org["kadis"].id
