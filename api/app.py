@@ -95,7 +95,8 @@ def create_app(rt: Runtime, launcher: Launcher | None = None,
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # the thread pool plain `def` handlers run in (per event loop, so set once it runs)
-        anyio.to_thread.current_default_thread_limiter().total_tokens = rt.api.api_threads
+        anyio.to_thread.current_default_thread_limiter().total_tokens = rt.api.threads_for(
+            rt.engine.dialect.name)
         # what startup built (modules, routes, templates) lives as long as the process: out of
         # the collector's sight, a full collection walks only what requests make, so it no
         # longer stalls a page for tens of milliseconds

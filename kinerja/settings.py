@@ -96,6 +96,15 @@ class PrefectSettings(BaseSettings):
         return self.api.removesuffix("/api")
 
 
+#: the API's thread pool by database when KINERJA_API_THREADS is unset. SQLite runs inside the
+#: process: a thread never waits on the network for it, so beyond two (one in Python, one in
+#: SQLite's C code) threads only contend for Python's lock, and each statement handed back
+#: waits for it: the SKP page served 0.64-0.84 of the bare endpoint with 2 threads against
+#: 0.47-0.54 with 8, same machine, runs interleaved (2026-11-24). PostgreSQL's threads wait on
+#: the network: 8 (the soak's production profile ran with 8).
+API_THREADS = {"sqlite": 2, "postgresql": 8}
+
+
 class ApiSettings(BaseSettings):
     """The HTTP service: where it listens, how links are signed, language and time zone."""
 
@@ -116,16 +125,20 @@ class ApiSettings(BaseSettings):
     #: database pool)
     api_workers: int = Field(default=1, ge=1, le=64)
     #: KINERJA_API_THREADS: requests one API process works on at once (the thread pool the page
-    #: handlers run in; Starlette's default is 40). Python runs one thread at a time, so past a
-    #: few the extra threads only wait, holding database connections: with 8 instead of 40 the
-    #: SKP page served 409 instead of 374 req/s on SQLite, 295 instead of 266 on PostgreSQL, its
-    #: p99 under 16 connections halved (make bench, 10,000 employees, 2026-11-24)
-    api_threads: int = Field(default=8, ge=1, le=200)
+    #: handlers run in; Starlette's default is 40); unset: API_THREADS by the database. Python
+    #: runs one thread at a time, so past a few the extra threads only wait, holding database
+    #: connections: with 8 instead of 40 the SKP page served 409 instead of 374 req/s on
+    #: SQLite, 295 instead of 266 on PostgreSQL (make bench, 10,000 employees, 2026-11-24)
+    api_threads: int | None = Field(default=None, ge=1, le=200)
     home: Path = Path(".kinerja")
 
     @property
     def public_url(self) -> str:
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def threads_for(self, dialect: str) -> int:
+        """The API's thread pool: KINERJA_API_THREADS, or API_THREADS for the database."""
+        return self.api_threads or API_THREADS.get(dialect, 8)
 
 
 class OpsSettings(BaseSettings):

@@ -3,10 +3,15 @@
 - /reads/{token}: the same bare endpoint making the SKP page's reads (the link check and the
   SKP view, the same statements through the same repository functions) and answering a few
   bytes of JSON: no templates, no middleware, one trip to the thread pool. What the page
-  cannot go below without reading less."""
+  cannot go below without reading less.
+Both with the app's thread pool (KINERJA_API_THREADS or its default for the database)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
 from fastapi import FastAPI
 from sqlmodel import Session
 
@@ -21,7 +26,15 @@ def app() -> FastAPI:
 
     rt = Runtime.from_env()
     engine = rt.engine
-    bare = FastAPI()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # the same thread pool as the app's (api.app): the same process setup
+        anyio.to_thread.current_default_thread_limiter().total_tokens = rt.api.threads_for(
+            engine.dialect.name)
+        yield
+
+    bare = FastAPI(lifespan=lifespan)
 
     @bare.get("/row/{pid}")
     def row(pid: int) -> dict[str, str]:
