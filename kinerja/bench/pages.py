@@ -45,6 +45,13 @@ def wrk(url: str, seconds: int, connections: int, script: str | None = None) -> 
 
 #: connections for the paced run: enough that one slow response does not stall the pace
 HALF_CONNECTIONS = 8
+#: rounds of the page and its baselines in turns (see pages)
+ROUNDS = 3
+
+
+def _median(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The run of median throughput (its latencies with it)."""
+    return sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
 
 
 def _paced(folder: Path, gap_ms: float) -> Path:
@@ -153,26 +160,33 @@ def pages(rt: Runtime, n: int, port: int, label: str = "sqlite", seconds: int = 
     script = _submit_script(Path(tempfile.mkdtemp()), submitters)
     figures = []
     app, app_port = _serve("api.main:app", env)
-    try:
-        get = wrk(f"http://127.0.0.1:{app_port}/t/{reader}", seconds, 16)
-        light = wrk(f"http://127.0.0.1:{app_port}/t/{reader}", seconds, 2)
-        half = paced_run(f"http://127.0.0.1:{app_port}/t/{reader}", seconds, get["rps"] / 2,
-                         script.parent)
-        post = wrk(f"http://127.0.0.1:{app_port}/", seconds, 16, str(script))
-    finally:
-        app.terminate()
-        app.wait(10)
     bare, bare_port = _serve("kinerja.bench.bare:app", env)
     try:
-        base = wrk(f"http://127.0.0.1:{bare_port}/row/{ready[-1][1]}", seconds, 16)
-        reads = wrk(f"http://127.0.0.1:{bare_port}/reads/{reader}", seconds, 16)
+        page_url = f"http://127.0.0.1:{app_port}/t/{reader}"
+        # the page and its baselines in turns, three rounds, the median of each: this machine's
+        # speed drifts by a fifth within minutes, so one run after the other compared moments
+        rounds: dict[str, list[dict[str, float]]] = {"get": [], "base": [], "reads": []}
+        wrk(page_url, 2, 16)
+        wrk(f"http://127.0.0.1:{bare_port}/row/{ready[-1][1]}", 2, 16)  # both warm
+        for _ in range(ROUNDS):
+            rounds["base"].append(wrk(f"http://127.0.0.1:{bare_port}/row/{ready[-1][1]}",
+                                      seconds, 16))
+            rounds["get"].append(wrk(page_url, seconds, 16))
+            rounds["reads"].append(wrk(f"http://127.0.0.1:{bare_port}/reads/{reader}",
+                                       seconds, 16))
+        get, base, reads = (_median(rounds[k]) for k in ("get", "base", "reads"))
+        light = wrk(page_url, seconds, 2)
+        half = paced_run(page_url, seconds, get["rps"] / 2, script.parent)
+        post = wrk(f"http://127.0.0.1:{app_port}/", seconds, 16, str(script))
     finally:
-        bare.terminate()
-        bare.wait(10)
+        for proc in (app, bare):
+            proc.terminate()
+            proc.wait(10)
     for name, r in (("get_skp", get), ("submit_skp", post)):
         refused = f"; {r['errors']:.0f} answers not 2xx/3xx" if r["errors"] else ""
         figures.append(Figure(f"pages.{label}.{name}.throughput", n, r["rps"], "req/s",
-                              base["rps"], "bare endpoint reading one row" + refused))
+                              base["rps"], "bare endpoint reading one row (medians of 3 rounds "
+                              "in turns)" + refused))
         figures.append(Figure(f"pages.{label}.{name}.p50", n, r["p50_ms"], "ms", base["p50_ms"],
                               "bare endpoint p50"))
         figures.append(Figure(f"pages.{label}.{name}.p99", n, r["p99_ms"], "ms", base["p99_ms"],
