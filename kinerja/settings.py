@@ -99,9 +99,11 @@ class PrefectSettings(BaseSettings):
 #: the API's thread pool by database when KINERJA_API_THREADS is unset. SQLite runs inside the
 #: process: a thread never waits on the network for it, so beyond two (one in Python, one in
 #: SQLite's C code) threads only contend for Python's lock, and each statement handed back
-#: waits for it: the SKP page served 0.64-0.84 of the bare endpoint with 2 threads against
-#: 0.47-0.54 with 8, same machine, runs interleaved (2026-11-24). PostgreSQL's threads wait on
-#: the network: 8 (the soak's production profile ran with 8).
+#: waits for it: the SKP page served 443-523 req/s with 2 threads against 294-372 with 8,
+#: same machine, runs in turns (2026-11-24). The price: one long request
+#: (an export, an import) holds half the pool while it runs; set KINERJA_API_THREADS higher
+#: where that matters. PostgreSQL's threads wait on the network: 8 (the soak's production
+#: profile ran with 8).
 API_THREADS = {"sqlite": 2, "postgresql": 8}
 
 

@@ -14,7 +14,7 @@ from models.db import session_scope
 from models.repo import audit
 from models.repo import skp as repo
 from models.rules.enums import TaskKind
-from models.tables import Task
+from models.tables import Cycle, CycleStage, Pegawai, Task
 from tests.api.helpers import open_planning_now
 from tests.factories import make_org, runtime_for
 
@@ -26,7 +26,8 @@ def _shown(view: repo.SkpView) -> dict:  # type: ignore[type-arg]
             if obj is not None else None
 
     return {
-        "skp": cols(view.skp, "id", "status", "version", "revisi", "return_comment"),
+        "skp": cols(view.skp, "id", "status", "version", "revisi", "return_comment",
+                    "submitted_at", "updated_at"),
         "pegawai": cols(view.pegawai, "id", "nama", "nip"),
         "atasan": cols(view.atasan, "id", "nama", "email"),
         "atasan_skp": cols(view.atasan_skp, "id", "status"),
@@ -35,7 +36,7 @@ def _shown(view: repo.SkpView) -> dict:  # type: ignore[type-arg]
         "iki": {k: [cols(i, "id", "indikator", "target", "satuan", "aspek", "arah") for i in v]
                 for k, v in view.iki.items()},
         "perilaku": [cols(p, "nilai", "ekspektasi_khusus") for p in view.perilaku],
-        "events": [cols(e, "id", "action", "actor_id", "comment") for e in view.events],
+        "events": [cols(e, "id", "at", "action", "actor_id", "comment") for e in view.events],
         "editable": view.editable, "in_revision": view.in_revision,
         "cascade": view.cascade, "drafts": view.drafts(),
     }
@@ -104,3 +105,24 @@ def test_a_person_without_a_superior_or_an_rhk_has_an_empty_view(
     assert (view.atasan, view.atasan_skp, view.rhk, view.atasan_rhk, view.iki) == (
         None, None, [], [], {})
     assert len(view.perilaku) == 7 and view.skp.pegawai_id == org["kadis"].id
+
+
+def test_the_link_as_rows_holds_what_the_link_as_objects_holds(db: Engine, tmp_path: Path) -> None:
+    rt = runtime_for(db, tmp_path)
+    with session_scope(db) as s:
+        org = make_org(s)
+    cycle_id = open_planning_now(rt)
+    with Session(db) as s:
+        rows = _link_rows(rt, s, cycle_id, org["staf1"].id)
+        objects = rows.attached(s)
+        assert not objects.rows and objects.task is not rows.task
+        for part, table in (("task", Task), ("person", Pegawai), ("cycle", Cycle),
+                            ("stage", CycleStage)):
+            names = [c.name for c in table.__table__.columns]
+            as_rows, as_objects = getattr(rows, part), getattr(objects, part)
+            assert [(getattr(as_rows, n), type(getattr(as_rows, n)).__name__) for n in names] \
+                == [(getattr(as_objects, n), type(getattr(as_objects, n)).__name__)
+                    for n in names], part
+        assert rows.stage.due_at is not None and rows.stage.due_at.tzinfo is not None
+        assert (rows.skp.pegawai_id, rows.atasan.id, rows.atasan_skp.pegawai_id) == (
+            org["staf1"].id, org["kasi"].id, org["kasi"].id)
