@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -92,12 +93,17 @@ def test_rows_and_objects_show_the_same_skp(db: Engine, tmp_path: Path) -> None:
     assert len(objects["perilaku"]) == 7
 
 
-def test_a_person_without_a_superior_or_an_rhk_has_an_empty_view(
-        db: Engine, tmp_path: Path) -> None:
+@pytest.fixture
+def planning(db: Engine, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The small organisation with planning open: (runtime, people by role, cycle id)."""
     rt = runtime_for(db, tmp_path)
     with session_scope(db) as s:
         org = make_org(s)
-    cycle_id = open_planning_now(rt)
+    return rt, org, open_planning_now(rt)
+
+
+def test_a_person_without_a_superior_or_an_rhk_has_an_empty_view(db: Engine, planning) -> None:  # type: ignore[no-untyped-def]
+    rt, org, cycle_id = planning
     with Session(db) as s:
         link = _link_rows(rt, s, cycle_id, org["kadis"].id)
         view = repo.load_view_rows(session=s, skp=link.skp, pegawai=link.person,
@@ -107,11 +113,8 @@ def test_a_person_without_a_superior_or_an_rhk_has_an_empty_view(
     assert len(view.perilaku) == 7 and view.skp.pegawai_id == org["kadis"].id
 
 
-def test_the_link_as_rows_holds_what_the_link_as_objects_holds(db: Engine, tmp_path: Path) -> None:
-    rt = runtime_for(db, tmp_path)
-    with session_scope(db) as s:
-        org = make_org(s)
-    cycle_id = open_planning_now(rt)
+def test_the_link_as_rows_holds_what_the_link_as_objects_holds(db: Engine, planning) -> None:  # type: ignore[no-untyped-def]
+    rt, org, cycle_id = planning
     with Session(db) as s:
         rows = _link_rows(rt, s, cycle_id, org["staf1"].id)
         objects = rows.attached(s)
