@@ -67,9 +67,14 @@ class TaskLink:
         if not self.rows:
             return self
         row = session.execute(LINK_QUERY, {"task_id": self.task.id}).first()
-        if row is None or row[1].id != self.person.id or not row[1].active:
+        if not _yours(row[1] if row is not None else None, self.person.id):
             raise LinkPageError(LinkRejected("not_yours", *NOT_YOURS), self.token)
         return TaskLink(self.token, *row, session=self.session, rt=self.rt)
+
+
+def _yours(person: Any, pegawai_id: int) -> bool:
+    """The link's task still belongs to the person it was sent to, who is still active."""
+    return person is not None and person.id == pegawai_id and person.active
 
 
 class LinkPageError(Exception):
@@ -133,7 +138,7 @@ def resolve(token: str, rt: Runtime, session: Session, rows: bool = False) -> Ta
         else:
             row = session.execute(LINK_QUERY, {"task_id": claims.task_id}).first()
             person = row[1] if row is not None else None
-        if person is None or person.id != claims.pegawai_id or not person.active:
+        if not _yours(person, claims.pegawai_id):
             raise LinkRejected("not_yours", *NOT_YOURS)
     except LinkRejected as exc:
         raise LinkPageError(exc, token) from None
